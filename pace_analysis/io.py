@@ -1,0 +1,516 @@
+"""Reading and writing datasets: CSV (also gzip-compressed), Parquet and Excel.
+
+A dataset on disk is a folder holding ``journeys`` and ``placements`` tables and an
+optional ``dataset.yaml`` (``route_set:`` plus free-form metadata such as the generator
+seed). Formats:
+
+============  ==============================================================
+``csv``       ``journeys.csv`` and ``placements.csv`` (UTF-8, ``\\n`` line ends)
+``csv.gz``    ``journeys.csv.gz`` and ``placements.csv.gz`` (gzip, no timestamp)
+``parquet``   ``journeys.parquet`` and ``placements.parquet`` (dates as ``date32``)
+``xlsx``      one workbook ``dataset.xlsx`` with sheets ``journeys`` and ``placements``
+============  ==============================================================
+
+:func:`read_dataset` reads every value as text first, so that validation can quote a
+bad value exactly as it was written, then parses dates and returns a
+:class:`~pace_analysis.dataset.Dataset`. :func:`write_dataset` writes the same bytes for
+the same data and never leaves half a dataset behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from pace_analysis.dataset import META_FILE, Dataset
+from pace_analysis.errors import DataValidationError, PaceError, Problem
+from pace_analysis.routes import DEFAULT_ROUTE_SET, RouteSet, load_route_set
+from pace_analysis.schema import TABLES
+
+#: Output formats of :func:`write_dataset` and the file suffix each uses.
+FORMATS: dict[str, str] = {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet", "xlsx": ".xlsx"}
+WORKBOOK = "dataset.xlsx"
+_BOM = b"\xef\xbb\xbf"
+# Fixed timestamp for zip entries and workbook properties, so workbooks are reproducible.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_TIME = "2000-01-01T00:00:00Z"
+
+
+@dataclass
+class RawTable:
+    """A table read as text, before validation.
+
+    Attributes
+    ----------
+    name : str
+        ``"journeys"`` or ``"placements"``.
+    file : str
+        Where it came from, for problem reports (``"x.xlsx[journeys]"`` for a sheet).
+    frame : pandas.DataFrame
+        Every cell as ``str``; empty cells are ``""``.
+    lines : numpy.ndarray
+        For each row, the line (CSV) or sheet row (Excel) it starts on; the header is 1.
+    """
+
+    name: str
+    file: str
+    frame: pd.DataFrame
+    lines: np.ndarray
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _text_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Contract columns of *df* in schema order, every value an ISO date or text, '' if empty."""
+    columns = TABLES[table]
+    missing = [c.name for c in columns if c.name not in df.columns]
+    if missing:
+        raise PaceError(f"cannot write {table}: missing column(s) {', '.join(missing)}")
+    out = {}
+    for col in columns:
+        s = df[col.name]
+        if col.kind == "date":
+            d = pd.to_datetime(s, errors="raise")
+            out[col.name] = d.dt.strftime("%Y-%m-%d").where(d.notna(), "")
+        else:
+            out[col.name] = s.astype(object).where(s.notna(), "").astype(str)
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _csv_bytes(text: pd.DataFrame) -> bytes:
+    return text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _write_csv(text: pd.DataFrame, path: Path, compress: bool) -> None:
+    data = _csv_bytes(text)
+    with open(path, "wb") as fh:
+        if compress:
+            # filename="" and mtime=0 keep the gzip header free of names and times.
+            with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) as gz:
+                gz.write(data)
+        else:
+            fh.write(data)
+
+
+def _write_parquet(text: pd.DataFrame, table: str, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays, fields = [], []
+    for col in TABLES[table]:
+        s = text[col.name]
+        empty = (s == "").to_numpy()
+        if col.kind == "date":
+            days = pd.to_datetime(s.where(~empty, None)).to_numpy().astype("datetime64[D]")
+            arr = pa.array(days, type=pa.date32(), mask=empty)
+            fields.append(pa.field(col.name, pa.date32()))
+        else:
+            arr = pa.array(s.to_numpy(dtype=object), type=pa.string(), mask=empty)
+            fields.append(pa.field(col.name, pa.string()))
+        arrays.append(arr)
+    pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path)
+
+
+def _write_workbook(texts: dict[str, pd.DataFrame], path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    for table, text in texts.items():
+        ws = wb.create_sheet(table)
+        cols = TABLES[table]
+        ws.append([c.name for c in cols])
+        is_date = [c.kind == "date" for c in cols]
+        for row in text.itertuples(index=False, name=None):
+            ws.append([
+                (None if v == "" else dt.date.fromisoformat(v)) if d else (v if v != "" else None)
+                for v, d in zip(row, is_date, strict=True)
+            ])
+    buf = io.BytesIO()
+    wb.save(buf)
+    # openpyxl stamps the zip entries and docProps/core.xml with the current time;
+    # rewrite them with fixed times so the same data gives the same bytes.
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(
+        path, "w", zipfile.ZIP_DEFLATED
+    ) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", _CORE_TIME.encode(), data)
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, data)
+
+
+def _plain(value):
+    """Make metadata YAML-safe (numpy scalars, paths, tuples)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def dataset_files(fmt: str) -> tuple[str, ...]:
+    """Names of the table files :func:`write_dataset` writes for *fmt*."""
+    if fmt not in FORMATS:
+        raise PaceError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "xlsx":
+        return (WORKBOOK,)
+    return tuple(f"{table}{FORMATS[fmt]}" for table in TABLES)
+
+
+def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Path:
+    """Write a dataset folder atomically and reproducibly.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Journeys and placements (dates as datetime64 or ISO text; empty as NaT/None/'').
+    out_dir : str or pathlib.Path
+        Dataset folder; created if missing. Other files in it (e.g. a README) are kept;
+        table files of *other* formats are removed so the folder holds one dataset.
+    fmt : {"csv", "csv.gz", "parquet", "xlsx"}
+        File format (see the module docstring).
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset folder.
+
+    Notes
+    -----
+    Everything is first written to a temporary sibling folder. If *out_dir* does not
+    exist that folder is renamed into place (one atomic step); otherwise each file is
+    moved in with :func:`os.replace` only after all of them were written, so an error
+    while writing never changes *out_dir*. Columns follow :mod:`pace_analysis.schema`
+    order; dates are ``YYYY-MM-DD``; there is no index column.
+    """
+    names = dataset_files(fmt)
+    out = Path(out_dir)
+    texts = {table: _text_frame(getattr(dataset, table), table) for table in TABLES}
+    meta = {"route_set": dataset.route_set.name}
+    meta.update({k: v for k, v in _plain(dict(dataset.meta)).items() if k != "route_set"})
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the dataset folder should not be
+    try:
+        if fmt == "xlsx":
+            _write_workbook(texts, tmp / WORKBOOK)
+        else:
+            for table, text in texts.items():
+                path = tmp / f"{table}{FORMATS[fmt]}"
+                if fmt == "parquet":
+                    _write_parquet(text, table, path)
+                else:
+                    _write_csv(text, path, compress=fmt == "csv.gz")
+        (tmp / META_FILE).write_text(
+            yaml.safe_dump(meta, sort_keys=True, allow_unicode=True), encoding="utf-8"
+        )
+        if not out.exists():
+            os.rename(tmp, out)
+            return out
+        if not out.is_dir():
+            raise PaceError(f"cannot write dataset: {out} exists and is not a folder")
+        for name in (*names, META_FILE):
+            os.replace(tmp / name, out / name)
+        stale = {f"{t}{s}" for t in TABLES for s in FORMATS.values()} | {WORKBOOK}
+        for name in sorted(stale - set(names)):
+            (out / name).unlink(missing_ok=True)
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _problem(file: str, rule: str, message: str, row: int | None = None,
+             value: str | None = None) -> Problem:
+    return Problem(file=file, row=row, column=None, value=value, rule=rule, message=message)
+
+
+def _decode(data: bytes, file: str) -> str:
+    """UTF-8 text of *data* without a byte-order mark; DataValidationError if not UTF-8."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_no = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        end = data.find(b"\n", exc.start)
+        line = data[start: end if end >= 0 else len(data)].decode("utf-8", "replace").rstrip("\r")
+        bad = data[exc.start: exc.end].hex(" ").upper()
+        raise DataValidationError([_problem(
+            file, "encoding",
+            f"byte(s) {bad} are not valid UTF-8 (character {exc.start - start + 1} of the line); "
+            "save the file as UTF-8 (Excel: 'CSV UTF-8')",
+            row=line_no, value=line[:120],
+        )]) from None
+
+
+def _lines_of(frame: pd.DataFrame, text: str) -> np.ndarray:
+    """Editor line on which each CSV row starts (quoted values may hold line breaks)."""
+    n = len(frame)
+    lines = np.arange(2, n + 2)
+    if text.count("\n") > n + 1:  # some values contain line breaks: count them per row
+        extra = np.zeros(n, dtype=np.int64)
+        for col in frame.columns:
+            extra += frame[col].str.count("\n").to_numpy(dtype=np.int64)
+        header_breaks = sum(str(c).count("\n") for c in frame.columns)
+        lines = lines + header_breaks + np.concatenate([[0], np.cumsum(extra)[:-1]])
+    return lines
+
+
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_csv(path: Path, name: str) -> RawTable:
+    file = str(path)
+    try:
+        data = path.read_bytes()
+        if path.name.endswith(".gz"):
+            data = gzip.decompress(data)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise PaceError(f"cannot read {file}: {exc}") from exc
+    text = _decode(data, file)
+    if not text.strip():
+        raise DataValidationError([_problem(file, "file_empty", "the file is empty")])
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        raise PaceError(f"cannot read {file} as CSV: {exc}") from exc
+    frame = _clean(frame.fillna(""))
+    if frame.empty:
+        raise DataValidationError([_problem(file, "file_empty", "the file has a header but no rows")])
+    return RawTable(name, file, frame, _lines_of(frame, text))
+
+
+def _arrow_text(column) -> np.ndarray:
+    """Values of a pyarrow column as ISO/plain text, '' for null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = column.type
+    if pa.types.is_timestamp(t):
+        midnight = pc.all(pc.equal(pc.cast(pc.cast(column, pa.date32()), t), column)).as_py()
+        column = pc.cast(column, pa.date32()) if midnight in (True, None) else column
+    text = pc.cast(column, pa.string())
+    return np.asarray(pc.fill_null(text, "").to_pylist(), dtype=object)
+
+
+def _read_parquet(path: Path, name: str) -> RawTable:
+    import pyarrow.parquet as pq
+
+    file = str(path)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        raise PaceError(f"cannot read {file} as Parquet: {exc}") from exc
+    if table.num_rows == 0:
+        raise DataValidationError([_problem(file, "file_empty", "the file has no rows")])
+    frame = pd.DataFrame({c: _arrow_text(table.column(c)) for c in table.column_names})
+    return RawTable(name, file, _clean(frame), np.arange(2, table.num_rows + 2))
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_sheet(path: Path, sheet: str) -> RawTable:
+    from openpyxl import load_workbook
+
+    file = f"{path}[{sheet}]"
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile/openpyxl raise many types for a damaged workbook
+        raise PaceError(f"cannot read {path} as an Excel workbook: {exc}") from exc
+    try:
+        if sheet not in wb.sheetnames:
+            raise DataValidationError([_problem(
+                str(path), "file_missing",
+                f"the workbook has no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})")])
+        rows, lines, header = [], [], None
+        for i, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in row]
+            if not any(cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                while header and not header[-1]:
+                    header.pop()
+                continue
+            cells = (cells + [""] * len(header))[: len(header)]
+            rows.append(cells)
+            lines.append(i)
+    finally:
+        wb.close()
+    if header is None:
+        raise DataValidationError([_problem(file, "file_empty", "the sheet is empty")])
+    if not rows:
+        raise DataValidationError([_problem(file, "file_empty", "the sheet has a header but no rows")])
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    return RawTable(sheet, file, frame, np.asarray(lines, dtype=np.int64))
+
+
+def _find_tables(folder: Path) -> dict[str, Path]:
+    """The journeys and placements files in a dataset folder."""
+    found: dict[str, Path] = {}
+    problems = []
+    for table in TABLES:
+        hits = [folder / f"{table}{s}" for s in FORMATS.values() if (folder / f"{table}{s}").is_file()]
+        if (folder / WORKBOOK).is_file():
+            hits.append(folder / WORKBOOK)
+        if len(hits) > 1:
+            raise PaceError(
+                f"{folder} holds {table} in more than one format ({', '.join(h.name for h in hits)}); "
+                "keep one")
+        if not hits:
+            problems.append(_problem(
+                str(folder / f"{table}.csv"), "file_missing",
+                f"no {table} file in {folder} (expected {table}.csv, {table}.csv.gz, "
+                f"{table}.parquet or {WORKBOOK})"))
+        else:
+            found[table] = hits[0]
+    if problems:
+        raise DataValidationError(problems)
+    return found
+
+
+def read_raw(path: str | Path) -> tuple[dict[str, RawTable], dict]:
+    """Read a dataset's tables as text, and its ``dataset.yaml`` (empty dict if none).
+
+    Raises
+    ------
+    DataValidationError
+        A file is missing, empty or not UTF-8 (rules ``file_missing``, ``file_empty``,
+        ``encoding``); every such problem in both tables is listed.
+    PaceError
+        The path or a file cannot be read at all.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataValidationError([_problem(str(p), "file_missing", "no such file or folder")])
+    if p.is_file():
+        if p.suffix.lower() != ".xlsx":
+            raise PaceError(f"{p} is a file: give the dataset folder (holding journeys and "
+                            "placements files) or an .xlsx workbook")
+        files = {table: p for table in TABLES}
+        folder = p.parent if p.name == WORKBOOK else None
+    else:
+        files = _find_tables(p)
+        folder = p
+    tables: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    for table, f in files.items():
+        try:
+            if f.suffix.lower() == ".xlsx":
+                tables[table] = _read_sheet(f, table)
+            elif f.name.endswith(".parquet"):
+                tables[table] = _read_parquet(f, table)
+            else:
+                tables[table] = _read_csv(f, table)
+        except DataValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataValidationError(problems)
+    meta: dict = {}
+    if folder is not None and (folder / META_FILE).is_file():
+        try:
+            meta = yaml.safe_load((folder / META_FILE).read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise PaceError(f"cannot read {folder / META_FILE}: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise PaceError(f"{folder / META_FILE} must be a mapping like 'route_set: scotland'")
+    return tables, meta
+
+
+def resolve_route_set(route_set: str | RouteSet | None, meta: dict | None = None) -> RouteSet:
+    """The route set to use: the argument, else ``dataset.yaml``'s ``route_set``, else Scotland."""
+    if isinstance(route_set, RouteSet):
+        return route_set
+    name = route_set or (meta or {}).get("route_set") or DEFAULT_ROUTE_SET
+    return load_route_set(str(name))
+
+
+def read_dataset(path: str | Path, route_set: str | RouteSet | None = None,
+                 validate: bool = True) -> Dataset:
+    """Read and validate a dataset.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A dataset folder (``journeys.*`` and ``placements.*`` in any format of
+        :data:`FORMATS`, optional ``dataset.yaml``) or an ``.xlsx`` workbook with sheets
+        ``journeys`` and ``placements``.
+    route_set : str, RouteSet or None
+        Codes in force; by default the ``route_set`` of ``dataset.yaml``, else Scotland.
+    validate : bool
+        If False, skip the contract checks (dates that do not parse become NaT).
+
+    Returns
+    -------
+    Dataset
+        Dates as ``datetime64[ns]`` (NaT when empty), other columns as ``str`` with
+        ``None`` when empty; ``warnings`` holds validation warnings.
+
+    Raises
+    ------
+    DataValidationError
+        The data break the contract; ``problems`` lists every problem (file, row,
+        column, value, rule).
+    PaceError
+        The path cannot be read.
+    """
+    from pace_analysis import validation
+
+    tables, meta = read_raw(path)
+    rs = resolve_route_set(route_set, meta)
+    if validate:
+        journeys, placements, problems = validation.validate_raw(
+            tables["journeys"], tables["placements"], rs)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise DataValidationError(problems, summary=f"{len(errors)} error(s) in {path}")
+        warnings = problems
+    else:
+        journeys = validation.parse_table(tables["journeys"].frame, "journeys")
+        placements = validation.parse_table(tables["placements"].frame, "placements")
+        warnings = []
+    meta = {k: v for k, v in meta.items() if k != "route_set"}
+    return Dataset(journeys, placements, rs, Path(path), meta, warnings)
