@@ -1,0 +1,572 @@
+"""Validation: check journeys and placements against the data contract.
+
+Every rule of :data:`pace_analysis.schema.RULES` is applied here and *every* problem is
+reported, each with file, row (line as seen in an editor, header = 1), column, the
+value as written, the rule id and a plain-language message. Errors make the data
+unusable; warnings (suspicious but possible) are reported and the data are kept.
+
+Checks on single values (required, allowed codes, council names, unique journey ids)
+run through a pandera ``DataFrameSchema`` built from :mod:`pace_analysis.schema`, with
+``lazy=True`` so that all failures come back at once. Presence of columns is checked
+here before pandera runs, because pandera would stop at a missing column without
+checking the rest and could not tell a contract column apart from an unknown one.
+Dates and rules that compare several fields (or two tables) are vectorised pandas:
+pandera's wide checks report whole rows, not the one column and value a person has
+to fix.
+
+``pace validate PATH`` is the command-line front end (:func:`configure_cli`,
+:func:`run_cli`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pace_analysis.authorities import AUTHORITY_NAMES
+from pace_analysis.errors import DataValidationError, PaceError, Problem
+from pace_analysis.routes import RouteSet
+from pace_analysis.schema import MILESTONES, RULES, TABLES, Column
+
+_RULE_IDS = {r.id for r in RULES}
+_SEVERITY = {r.id: r.severity for r in RULES}
+_EARLIEST = pd.Timestamp("1900-01-01")
+_ISO = r"\d{4}-\d{2}-\d{2}"
+_DMY = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
+
+
+class _Problems:
+    """Collects problems column-wise (arrays), turned into :class:`Problem` objects at the end."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, file: str, rule: str, message: str, row: int | None = None,
+            column: str | None = None, value: str | None = None) -> None:
+        assert rule in _RULE_IDS, rule
+        self.items.append(Problem(file, row, column, value, rule, message, _SEVERITY[rule]))
+
+    def add_many(self, file: str, rule: str, rows, column: str | None, values,
+                 messages) -> None:
+        """One problem per row; *messages* is one string or one per row."""
+        assert rule in _RULE_IDS, rule
+        rows = np.asarray(rows).tolist()
+        values = list(values)
+        if isinstance(messages, str):
+            messages = [messages] * len(rows)
+        sev = _SEVERITY[rule]
+        self.items.extend(
+            Problem(file, r, column, v, rule, m, sev)
+            for r, v, m in zip(rows, values, messages, strict=True)
+        )
+
+    def sorted(self, files: list[str]) -> list[Problem]:
+        order = {f: i for i, f in enumerate(files)}
+        return sorted(self.items, key=lambda p: (
+            p.severity != "error", order.get(p.file, len(order)),
+            p.row if p.row is not None else 0))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _allowed(col: Column, route_set: RouteSet) -> tuple[str, ...] | None:
+    if col.allowed is None or col.allowed == "authorities":
+        return None
+    if isinstance(col.allowed, tuple):
+        return col.allowed
+    return tuple(getattr(route_set, col.allowed))
+
+
+def _suggest(value: str, choices: tuple[str, ...]) -> str:
+    folded = {c.casefold(): c for c in choices}
+    hit = folded.get(value.strip().casefold())
+    close = [hit] if hit else difflib.get_close_matches(value, choices, n=2, cutoff=0.6)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _date_message(value: str) -> str:
+    v = value.strip()
+    if pd.Series([v]).str.fullmatch(_ISO).iloc[0]:
+        return f"{v} is not a real calendar date."
+    if pd.Series([v]).str.fullmatch(_DMY).iloc[0]:
+        return ("dates must be written YYYY-MM-DD (this looks like day/month/year; "
+                "in Excel format the column as yyyy-mm-dd).")
+    return "not a date in the form YYYY-MM-DD."
+
+
+def parse_dates(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse ISO dates; return the dates (NaT when empty or bad) and a bad-value mask."""
+    s = text.str.strip()
+    iso = s.str.fullmatch(_ISO).to_numpy(dtype=bool)
+    dates = pd.to_datetime(s.where(iso), format="%Y-%m-%d", errors="coerce")
+    bad = (s != "").to_numpy() & dates.isna().to_numpy()
+    return dates.astype("datetime64[ns]"), bad
+
+
+def parse_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Typed copy of a text table: contract columns only, dates parsed, '' as None."""
+    out = {}
+    for col in TABLES[table]:
+        if col.name not in frame.columns:
+            continue
+        s = frame[col.name].astype(str).str.strip()
+        if col.kind == "date":
+            out[col.name] = parse_dates(s)[0]
+        else:
+            out[col.name] = s.astype(object).where(s != "", None)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _pandera_schema(table: str, present: list[str], route_set: RouteSet):
+    """pandera schema for the single-value rules of *table*'s present columns."""
+    import pandera.pandas as pa
+
+    columns = {}
+    for col in TABLES[table]:
+        if col.name not in present:
+            continue
+        checks = []
+        if col.required:
+            checks.append(pa.Check(lambda s: s != "", name="required"))
+        allowed = _allowed(col, route_set)
+        if allowed is not None:
+            checks.append(pa.Check(lambda s, a=allowed: (s == "") | s.isin(a), name="code_unknown"))
+        elif col.allowed == "authorities" and route_set.authorities == "scotland":
+            checks.append(pa.Check(lambda s: (s == "") | s.isin(AUTHORITY_NAMES),
+                                   name="authority_unknown"))
+        unique = table == "journeys" and col.name == "journey_id"
+        columns[col.name] = pa.Column(str, checks=checks, unique=unique,
+                                      report_duplicates="exclude_first", nullable=False)
+    return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+def _single_value_rules(text: pd.DataFrame, raw: pd.DataFrame, table: str, file: str,
+                        lines: np.ndarray, route_set: RouteSet, out: _Problems) -> None:
+    import pandera.errors
+
+    schema = _pandera_schema(table, list(text.columns), route_set)
+    try:
+        schema.validate(text, lazy=True)
+        return
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna()]
+    by_col = {c.name: c for c in TABLES[table]}
+    for (column, check), grp in cases.groupby(["column", "check"], sort=False):
+        idx = grp["index"].to_numpy(dtype=np.int64)
+        values = raw[column].to_numpy(dtype=object)[idx]
+        rows = lines[idx]
+        col = by_col[column]
+        if check == "required":
+            out.add_many(file, "required", rows, column, values,
+                         f"{column} is required and must not be empty.")
+        elif check == "field_uniqueness":
+            keep = text[column].to_numpy(dtype=object)[idx] != ""
+            idx, rows, values = idx[keep], rows[keep], values[keep]
+            ids = text[column]
+            first_line = pd.Series(lines, index=ids.to_numpy()).groupby(level=0).first()
+            counts = ids.value_counts()
+            msgs = [f"journey_id {v!r} appears {counts[v]} times (first on row {first_line[v]})."
+                    for v in ids.to_numpy(dtype=object)[idx]]
+            out.add_many(file, "duplicate_id", rows, column, values, msgs)
+        elif check == "authority_unknown":
+            memo: dict[str, str] = {}
+            msgs = [memo.setdefault(v, "not one of the 32 Scottish councils (official names, "
+                                    "e.g. 'Glasgow City')." + _suggest(v, AUTHORITY_NAMES))
+                    for v in values]
+            out.add_many(file, "authority_unknown", rows, column, values, msgs)
+        elif check == "code_unknown":
+            allowed = _allowed(col, route_set) or ()
+            memo = {}
+            msgs = [memo.setdefault(v, f"not an allowed {column}; allowed: {', '.join(allowed)}."
+                                    + _suggest(v, allowed)) for v in values]
+            out.add_many(file, "code_unknown", rows, column, values, msgs)
+        else:  # pragma: no cover - a check name this module did not define
+            raise AssertionError(f"unexpected pandera check {check!r}")
+
+
+def _header(frame: pd.DataFrame, table: str, file: str, out: _Problems) -> None:
+    names = [c.name for c in TABLES[table]]
+    for name in names:
+        if name not in frame.columns:
+            kind = "required" if next(c for c in TABLES[table] if c.name == name).required \
+                else "optional (may be empty, but the column must be there)"
+            close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1)
+            hint = f" Is {close[0]!r} meant to be {name!r}?" if close else ""
+            out.add(file, "column_missing", f"the {kind} column {name!r} is missing.{hint}",
+                    row=1, column=name)
+    for name in frame.columns:
+        if name not in names:
+            out.add(file, "column_unknown", "not a column of the data contract; ignored.",
+                    row=1, column=str(name), value=str(name))
+
+
+def _dates(text: pd.DataFrame, raw: pd.DataFrame, table: str, file: str, lines: np.ndarray,
+           out: _Problems) -> dict[str, pd.Series]:
+    """Parse every date column present, reporting date_parse and dates before 1900."""
+    parsed: dict[str, pd.Series] = {}
+    for col in TABLES[table]:
+        if col.kind != "date" or col.name not in text.columns:
+            continue
+        dates, bad = parse_dates(text[col.name])
+        if bad.any():
+            values = raw[col.name].to_numpy(dtype=object)[bad]
+            out.add_many(file, "date_parse", lines[bad], col.name, values,
+                         [_date_message(v) for v in values])
+        early = (dates < _EARLIEST).to_numpy()
+        if early.any():
+            out.add_many(file, "date_range", lines[early], col.name,
+                         raw[col.name].to_numpy(dtype=object)[early],
+                         "date is before 1900-01-01.")
+        parsed[col.name] = dates
+    return parsed
+
+
+def _flag(out: _Problems, file: str, rule: str, mask, lines: np.ndarray, column: str,
+          raw: pd.DataFrame, message: Callable[[np.ndarray], list[str]] | str) -> None:
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    idx = np.flatnonzero(mask)
+    values = raw[column].to_numpy(dtype=object)[idx] if column in raw.columns else [None] * len(idx)
+    msgs = message if isinstance(message, str) else message(idx)
+    out.add_many(file, rule, lines[idx], column, values, msgs)
+
+
+def _iso(s: pd.Series, idx: np.ndarray) -> np.ndarray:
+    return s.iloc[idx].dt.strftime("%Y-%m-%d").fillna("(empty)").to_numpy(dtype=object)
+
+
+# --------------------------------------------------------------------------- journeys
+
+
+def _journey_rules(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series], file: str,
+                   lines: np.ndarray, out: _Problems) -> None:
+    n = len(text)
+    nat = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    empty = pd.Series("", index=text.index)
+
+    def date(name: str) -> pd.Series:
+        return d.get(name, nat)
+
+    def txt(name: str) -> pd.Series:
+        return text[name] if name in text.columns else empty
+
+    extract, start, dob, exit_ = (date("extract_date"), date("looked_after_date"),
+                                  date("date_of_birth"), date("exit_date"))
+
+    # date_range: nothing after the journey's own extract date.
+    for col in TABLES["journeys"]:
+        if col.kind == "date" and col.name != "extract_date" and col.name in d:
+            m = (d[col.name] > extract).to_numpy()
+            _flag(out, file, "date_range", m, lines, col.name, raw,
+                  lambda i: [f"date is after the extract date {e}." for e in _iso(extract, i)])
+
+    _flag(out, file, "before_birth", (start < dob).to_numpy(), lines, "looked_after_date", raw,
+          lambda i: [f"looked_after_date is before date_of_birth {b}." for b in _iso(dob, i)])
+
+    for name in (*MILESTONES[1:], "exit_date"):
+        m = (date(name) < start).to_numpy()
+        _flag(out, file, "before_start", m, lines, name, raw,
+              lambda i, name=name: [f"{name} is before looked_after_date {s}."
+                                    for s in _iso(start, i)])
+    for name in MILESTONES[1:]:
+        m = (date(name) > exit_).to_numpy()
+        _flag(out, file, "after_exit", m, lines, name, raw,
+              lambda i, name=name: [f"{name} is after exit_date {e}." for e in _iso(exit_, i)])
+
+    # pair_incomplete: report on the empty half of the pair.
+    for a, b in (("permanence_route", "permanence_date"), ("exit_date", "exit_reason")):
+        if a not in text.columns or b not in text.columns:
+            continue
+        has_a, has_b = (text[a] != "").to_numpy(), (text[b] != "").to_numpy()
+        _flag(out, file, "pair_incomplete", has_a & ~has_b, lines, b, raw,
+              f"{b} is empty but {a} is set: give both or neither.")
+        _flag(out, file, "pair_incomplete", has_b & ~has_a, lines, a, raw,
+              f"{a} is empty but {b} is set: give both or neither.")
+
+    perm_exit = (txt("exit_reason") == "permanence").to_numpy()
+    no_route = perm_exit & (txt("permanence_route") == "").to_numpy() & ("permanence_route" in text)
+    _flag(out, file, "permanence_exit", no_route, lines, "exit_reason", raw,
+          "exit_reason is 'permanence' but permanence_route is empty.")
+    pdate = date("permanence_date")
+    differ = perm_exit & (pdate.notna() & exit_.notna() & (pdate != exit_)).to_numpy()
+    _flag(out, file, "permanence_exit", differ, lines, "permanence_date", raw,
+          lambda i: [f"exit_reason is 'permanence' but exit_date is {e}: the two dates must "
+                     "agree." for e in _iso(exit_, i)])
+
+    # extract_date_mixed: one warning per minority extract date, on its first row.
+    if "extract_date" in d and extract.nunique() > 1:
+        counts = extract.value_counts()
+        main = counts.index[0]
+        for value, count in counts.iloc[1:].items():
+            first = int(np.flatnonzero((extract == value).to_numpy())[0])
+            out.add(file, "extract_date_mixed",
+                    f"{count} journey(s) have this extract date but most have "
+                    f"{main:%Y-%m-%d}; each journey is censored at its own extract date.",
+                    row=int(lines[first]), column="extract_date",
+                    value=str(raw["extract_date"].iloc[first]))
+
+    # milestone_order: a milestone earlier than a milestone that usually comes before it.
+    # looked_after_date is excluded: dates before it are errors (before_start).
+    steps = [m for m in MILESTONES[1:] if m in d]
+    latest = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    latest_name = pd.Series("", index=text.index, dtype=object)
+    after_start = lambda s: s.where(s >= start)  # noqa: E731 - errors already reported
+    for name in steps:
+        cur = after_start(d[name])
+        m = (cur < latest).to_numpy()
+        if m.any():
+            idx = np.flatnonzero(m)
+            prev = latest_name.to_numpy()[idx]
+            prev_dates = _iso(latest, idx)
+            _flag(out, file, "milestone_order", m, lines, name, raw,
+                  [f"{name} is before {p} {q} (usual order: "
+                   f"{' < '.join(MILESTONES)})." for p, q in zip(prev, prev_dates, strict=True)])
+        newer = (cur > latest) | (latest.isna() & cur.notna())
+        latest = latest.where(~newer, cur)
+        latest_name = latest_name.where(~newer, name)
+
+    # age_over_18: integer age in completed years from (year, month, day) keys.
+    if "date_of_birth" in d and "looked_after_date" in d:
+        key = lambda s: s.dt.year * 10000 + s.dt.month * 100 + s.dt.day  # noqa: E731
+        age = (key(start) - key(dob)) // 10000
+        m = (age >= 18).to_numpy(dtype=bool, na_value=False)
+        _flag(out, file, "age_over_18", m, lines, "date_of_birth", raw,
+              lambda i: [f"the child was {int(a)} at looked_after_date." for a in age.iloc[i]])
+    assert n == len(lines)
+
+
+# --------------------------------------------------------------------------- placements
+
+
+def _placement_rules(ptext: pd.DataFrame, praw: pd.DataFrame, pd_: dict[str, pd.Series],
+                     pfile: str, plines: np.ndarray, jtext: pd.DataFrame,
+                     jd: dict[str, pd.Series], out: _Problems) -> None:
+    nat = pd.Series(pd.NaT, index=ptext.index, dtype="datetime64[ns]")
+    start, end = pd_.get("start_date", nat), pd_.get("end_date", nat)
+    _flag(out, pfile, "placement_end_before_start", (end < start).to_numpy(), plines,
+          "end_date", praw, lambda i: [f"end_date is before start_date {s}." for s in _iso(start, i)])
+
+    if "journey_id" not in ptext.columns or "journey_id" not in jtext.columns:
+        return
+    jid = ptext["journey_id"]
+    known = jid.isin(jtext["journey_id"]).to_numpy()
+    _flag(out, pfile, "placement_journey_unknown", ~known & (jid != "").to_numpy(), plines,
+          "journey_id", praw, "no journey with this journey_id in the journeys file.")
+
+    first = ~jtext["journey_id"].duplicated()
+    jidx = pd.Index(jtext["journey_id"][first])
+    pos = jidx.get_indexer(jid)
+
+    def journey(name: str) -> pd.Series:
+        if name not in jd:
+            return nat
+        vals = jd[name][first].to_numpy()
+        got = np.where(pos >= 0, vals[np.clip(pos, 0, None)], np.datetime64("NaT"))
+        return pd.Series(got, index=ptext.index, dtype="datetime64[ns]")
+
+    j_start, j_exit, j_extract = journey("looked_after_date"), journey("exit_date"), \
+        journey("extract_date")
+    j_end = j_exit.fillna(j_extract)
+
+    for name, s in (("start_date", start), ("end_date", end)):
+        _flag(out, pfile, "date_range", (s > j_extract).to_numpy(), plines, name, praw,
+              lambda i: [f"date is after the journey's extract date {e}."
+                         for e in _iso(j_extract, i)])
+
+    def window(i: np.ndarray) -> list[str]:
+        return [f"outside its journey ({a} to {b})." for a, b in
+                zip(_iso(j_start, i), [x if x != "(empty)" else "open"
+                                       for x in _iso(j_end, i)], strict=True)]
+
+    early = (start < j_start) | (start > j_end)
+    _flag(out, pfile, "placement_outside_journey", early.to_numpy(), plines, "start_date",
+          praw, lambda i: [f"placement starts {m}" for m in window(i)])
+    late = (end > j_end) & (end <= j_extract) | (end > j_end) & j_exit.notna()
+    _flag(out, pfile, "placement_outside_journey", (late & ~early).to_numpy(), plines,
+          "end_date", praw, lambda i: [f"placement ends {m}" for m in window(i)])
+    open_after = end.isna() & j_exit.notna() & start.notna() & ~early
+    if "end_date" in ptext.columns:
+        _flag(out, pfile, "placement_outside_journey", open_after.to_numpy(), plines,
+              "end_date", praw,
+              lambda i: [f"placement has no end_date (ongoing) but its journey ended on {e}."
+                         for e in _iso(j_exit, i)])
+
+    # placement_overlap: sorted by start within a journey, the next placement starts
+    # before the previous one's last day (a same-day hand-over is a one-day overlap).
+    ok = start.notna() & (pos >= 0)
+    if ok.any():
+        frame = pd.DataFrame({"j": jid[ok], "s": start[ok],
+                              "e": end[ok].fillna(pd.Timestamp.max.floor("D"))})
+        frame = frame.sort_values(["j", "s"], kind="stable")
+        prev_end = frame.groupby("j", sort=False)["e"].shift()
+        over = frame.index[(frame["s"] < prev_end).to_numpy()]
+        m = np.zeros(len(ptext), dtype=bool)
+        m[over] = True
+        _flag(out, pfile, "placement_overlap", m, plines, "start_date", praw,
+              "starts before the previous placement of the same journey has ended.")
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def validate_raw(journeys, placements, route_set: RouteSet
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+    """Validate two text tables (:class:`pace_analysis.io.RawTable`).
+
+    Parameters
+    ----------
+    journeys, placements : RawTable
+        Tables as read by :func:`pace_analysis.io.read_raw` (every value text).
+    route_set : RouteSet
+        Codes in force and whether authority names are checked.
+
+    Returns
+    -------
+    journeys, placements : pandas.DataFrame
+        Typed tables (dates parsed, ``None`` for empty text); meaningful only when
+        there are no errors.
+    problems : list of Problem
+        Errors first, then warnings, each in file and row order.
+    """
+    out = _Problems()
+    texts, parsed_dates = {}, {}
+    for t in (journeys, placements):
+        raw = t.frame.reset_index(drop=True)
+        _header(raw, t.name, t.file, out)
+        names = [c.name for c in TABLES[t.name] if c.name in raw.columns]
+        text = pd.DataFrame({c: raw[c].astype(str).str.strip() for c in names})
+        t.frame = raw
+        _single_value_rules(text, raw, t.name, t.file, t.lines, route_set, out)
+        parsed_dates[t.name] = _dates(text, raw, t.name, t.file, t.lines, out)
+        texts[t.name] = text
+    _journey_rules(texts["journeys"], journeys.frame, parsed_dates["journeys"], journeys.file,
+                   journeys.lines, out)
+    _placement_rules(texts["placements"], placements.frame, parsed_dates["placements"],
+                     placements.file, placements.lines, texts["journeys"],
+                     parsed_dates["journeys"], out)
+    problems = out.sorted([journeys.file, placements.file])
+    typed = []
+    for t in (journeys, placements):
+        frame = parse_table(texts[t.name], t.name)
+        for name, dates in parsed_dates[t.name].items():
+            frame[name] = dates
+        typed.append(frame)
+    return typed[0], typed[1], problems
+
+
+def validate_dataset(dataset) -> list[Problem]:
+    """Validate an in-memory :class:`~pace_analysis.dataset.Dataset` (e.g. synthetic output).
+
+    The frames are written to text exactly as :func:`pace_analysis.io.write_dataset`
+    would write them; rows are numbered as in such a CSV file (first row = 2).
+    """
+    from pace_analysis.io import RawTable, _text_frame
+
+    tables = []
+    for name in TABLES:
+        text = _text_frame(getattr(dataset, name), name)
+        tables.append(RawTable(name, f"{name} (in memory)", text, np.arange(2, len(text) + 2)))
+    return validate_raw(tables[0], tables[1], dataset.route_set)[2]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def configure_cli(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``pace validate``."""
+    parser.add_argument("path", help="dataset folder (journeys + placements files) or .xlsx workbook")
+    parser.add_argument("--routes", metavar="NAME_OR_YAML", default=None,
+                        help="route set: bundled name (scotland, england) or a YAML file; "
+                             "default: dataset.yaml's route_set, else scotland")
+    parser.add_argument("--max-problems", type=int, default=50, metavar="N",
+                        help="print at most N problems (default 50); all are counted")
+    parser.add_argument("--problems-csv", metavar="FILE", default=None,
+                        help="also write every problem to this CSV file")
+
+
+def write_problems_csv(problems: list[Problem], path: str | Path) -> Path:
+    """Write problems to a CSV file (atomically: temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["severity", "file", "row", "column", "value", "rule", "message"])
+    for p in problems:
+        w.writerow([p.severity, p.file, "" if p.row is None else p.row, p.column or "",
+                    "" if p.value is None else p.value, p.rule, p.message])
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(buf.getvalue())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _print_problems(problems: list[Problem], limit: int) -> None:
+    shown = problems[: max(limit, 0)]
+    for p in shown:
+        print(p.format())
+    if len(problems) > len(shown):
+        print(f"... and {len(problems) - len(shown)} more problem(s) not shown "
+              "(use --max-problems or --problems-csv)")
+
+
+def summary(dataset) -> str:
+    """A short national summary of a valid dataset, for ``pace validate``."""
+    j, rs = dataset.journeys, dataset.route_set
+    lad, ext = j["looked_after_date"], j["extract_date"]
+    extracts = sorted({f"{d:%Y-%m-%d}" for d in ext.dropna().unique()})
+    extract = extracts[0] if len(extracts) == 1 else f"{extracts[0]} to {extracts[-1]} (mixed)"
+    lines = [
+        f"{'journeys':<28}{len(j):>10,}",
+        f"{'children':<28}{j['child_id'].nunique():>10,}",
+        f"{'authorities':<28}{j['authority'].nunique():>10,}",
+        f"{'placements':<28}{len(dataset.placements):>10,}",
+        f"{'looked after from':<28}{lad.min():%Y-%m-%d} to {lad.max():%Y-%m-%d}",
+        f"{'extract date':<28}{extract}",
+        "permanence reached, by route:",
+    ]
+    counts = j["permanence_route"].value_counts()
+    for code in rs.route_codes:
+        lines.append(f"  {rs.label_of(code):<26}{int(counts.get(code, 0)):>10,}")
+    lines.append(f"  {'not (yet) reached':<26}{int(j['permanence_route'].isna().sum()):>10,}")
+    lines.append(f"{'warnings':<28}{len(dataset.warnings):>10,}")
+    return "\n".join(lines)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run ``pace validate``: print problems, exit 2 on any error, else a summary and 0."""
+    from pace_analysis.io import read_dataset
+
+    try:
+        dataset = read_dataset(args.path, route_set=args.routes)
+    except DataValidationError as exc:
+        problems = exc.problems
+        if args.problems_csv:
+            write_problems_csv(problems, args.problems_csv)
+        _print_problems(problems, args.max_problems)
+        n_err = sum(p.severity == "error" for p in problems)
+        n_warn = len(problems) - n_err
+        raise PaceError(f"{args.path} is not valid: {n_err} error(s), {n_warn} warning(s)") \
+            from None
+    if args.problems_csv:
+        write_problems_csv(dataset.warnings, args.problems_csv)
+    _print_problems(dataset.warnings, args.max_problems)
+    print(f"{args.path}: valid (route set {dataset.route_set.name})")
+    print(summary(dataset))
+    return 0
