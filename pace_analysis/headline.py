@@ -1,0 +1,186 @@
+"""The headline numbers of an authority report, against Scotland.
+
+One place computes them, from the survival module's own estimates, so the report
+notebook, ``summary.json``, the run index and the tests all show the same figures:
+
+* children looked after (distinct children) and journeys in the analysis frame;
+* the share reaching legal permanence within 2 years (1 − Kaplan–Meier S at 730.5 days,
+  log-log 95% CI; exits without permanence censored);
+* the median time to permanence with its 95% CI (R's rule; "not reached" when fewer than
+  half had reached permanence by the end of follow-up).
+
+Disclosure: a count from 1 to ``threshold − 1`` is suppressed (``None`` in JSON, shown as
+"c"); when the group has fewer journeys than the threshold every figure is suppressed;
+the 2-year share is suppressed when fewer than ``threshold`` (but some) children reached
+permanence within 2 years, since a share of a handful reveals individual children.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from pace_analysis import survival
+
+TWO_YEARS_DAYS = 730.5
+DAYS_PER_YEAR = 365.25
+SUPPRESSED = "c"
+
+
+def _small(count: int, threshold: int) -> bool:
+    return 0 < count < threshold
+
+
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def figures(frame: pd.DataFrame, threshold: int = 5) -> dict:
+    """Headline figures of one group of journeys, with small counts suppressed.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Analysis frame (:func:`pace_analysis.cohort.build_frame`) of the group.
+    threshold : int
+        Counts below this (and above 0) are suppressed.
+
+    Returns
+    -------
+    dict
+        ``children, journeys, permanence`` (counts), ``share_2y, share_2y_lower,
+        share_2y_upper`` (proportions), ``median_days, median_lower, median_upper``,
+        ``median_reached`` and ``suppressed`` (True when the whole group is below the
+        threshold). Suppressed or inestimable values are ``None``.
+    """
+    journeys = len(frame)
+    children = int(frame["child_id"].nunique()) if journeys else 0
+    out: dict = {"children": children, "journeys": journeys, "permanence": None,
+                 "share_2y": None, "share_2y_lower": None, "share_2y_upper": None,
+                 "median_days": None, "median_lower": None, "median_upper": None,
+                 "median_reached": None, "suppressed": journeys < threshold}
+    if journeys == 0:
+        return out
+    if out["suppressed"]:
+        out.update(children=None, journeys=None)
+        return out
+    events = int(frame["event_observed"].sum())
+    out["permanence"] = None if _small(events, threshold) else events
+    out["children"] = None if _small(children, threshold) else children
+    share = survival.share_by(frame, TWO_YEARS_DAYS).iloc[0]
+    by_2y = int(survival.at_risk_table(frame, TWO_YEARS_DAYS)["events"].iloc[0])
+    if bool(share["estimable"]) and not _small(by_2y, threshold):
+        out.update(share_2y=_num(share["share"]), share_2y_lower=_num(share["ci_lower"]),
+                   share_2y_upper=_num(share["ci_upper"]))
+    med = survival.median_time(frame).iloc[0]
+    out.update(median_days=_num(med["median_days"]), median_lower=_num(med["ci_lower"]),
+               median_upper=_num(med["ci_upper"]), median_reached=bool(med["reached"]))
+    return out
+
+
+def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
+                     window: tuple[str | None, str | None] | None = None) -> dict:
+    """The numbers of ``summary.json``: the authority's figures and Scotland's.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Analysis frame of *all* authorities (Scotland is the whole frame).
+    authority : str
+        Authority name as in ``frame["authority"]``.
+    threshold : int
+        Disclosure threshold.
+    window : (start, end), optional
+        Study window, recorded for the reader.
+    """
+    local = frame[frame["authority"] == authority]
+    return {
+        "authority": authority,
+        "threshold": int(threshold),
+        "window": list(window) if window else [None, None],
+        "definitions": {
+            "origin": "date the child became looked after",
+            "event": "first legal permanence (any route)",
+            "exits without permanence": "censored at the exit date",
+            "still waiting": "censored at the extract date",
+            "share_2y": "1 - Kaplan-Meier survival at 730.5 days, log-log 95% CI",
+            "median": "Kaplan-Meier median (R's rule), log-log 95% CI",
+        },
+        "figures": {"authority": figures(local, threshold),
+                    "scotland": figures(frame, threshold)},
+    }
+
+
+def write_summary(numbers: dict, output_dir: str | os.PathLike) -> Path:
+    """Write ``summary.json`` (sorted keys, so the same numbers give the same bytes)."""
+    path = Path(output_dir) / "summary.json"
+    path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- wording
+
+def format_count(value: int | None) -> str:
+    """A count with thousands separators, or "c" when suppressed."""
+    return SUPPRESSED if value is None else f"{value:,}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def format_share(fig: dict) -> str:
+    """``"23% (21% to 25%)"``, or "c" when suppressed or not estimable."""
+    if fig.get("share_2y") is None:
+        return SUPPRESSED
+    return f"{_pct(fig['share_2y'])} ({_pct(fig['share_2y_lower'])} to {_pct(fig['share_2y_upper'])})"
+
+
+def _years(days: float | None) -> str:
+    return "not reached" if days is None else f"{days / DAYS_PER_YEAR:.1f}"
+
+
+def format_median(fig: dict) -> str:
+    """``"2.1 years (1.9 to 2.4)"``, "not reached", or "c" when suppressed."""
+    if fig.get("suppressed") or fig.get("median_reached") is None:
+        return SUPPRESSED
+    if not fig["median_reached"]:
+        return "not reached"
+    return (f"{_years(fig['median_days'])} years ({_years(fig['median_lower'])} to "
+            f"{_years(fig['median_upper'])})")
+
+
+def sentences(numbers: dict) -> str:
+    """The headline in plain sentences (Markdown), authority against Scotland."""
+    name = numbers["authority"]
+    a, s = numbers["figures"]["authority"], numbers["figures"]["scotland"]
+    if a["suppressed"]:
+        return (f"**{name}** has fewer than {numbers['threshold']} journeys in these data, "
+                "so no figures are shown, to protect the children concerned.")
+    lines = [
+        f"- **Children looked after:** {format_count(a['children'])} children in {name} "
+        f"({format_count(a['journeys'])} periods of care) are in these data; across Scotland "
+        f"{format_count(s['children'])}.",
+    ]
+    if a["share_2y"] is None:
+        lines.append("- **Permanence within 2 years:** too few children to show this share safely.")
+    else:
+        lines.append(
+            f"- **Permanence within 2 years:** an estimated {format_share(a)} of children in "
+            f"{name} reached a permanent legal home within 2 years of becoming looked after; "
+            f"across Scotland {format_share(s)}. (The brackets give the range the true figure "
+            "is likely to lie in.)")
+    if a["median_reached"]:
+        lines.append(
+            f"- **Typical wait:** half of the children had reached permanence after "
+            f"{format_median(a)}; across Scotland {format_median(s)}.")
+    else:
+        lines.append(
+            "- **Typical wait:** fewer than half of the children had reached permanence by the "
+            f"end of the data, so the typical (median) wait cannot be estimated yet; across "
+            f"Scotland {format_median(s)}.")
+    return "\n".join(lines)

@@ -1,0 +1,247 @@
+"""Offline HTML: executed notebooks to self-contained report pages, and the run index.
+
+Reports go to people who may read them without internet access and must not load
+anything from elsewhere. nbconvert's default ``lab`` template links MathJax and
+require.js from a CDN, so this module uses the ``basic`` template (body only, no
+scripts), removes outputs that need JavaScript (widgets, ``application/javascript``) and
+stderr noise, and wraps the body in our own page with an inline stylesheet
+(``pace_analysis/templates/``). Figures are PNG outputs of the notebook and end up
+embedded as ``data:`` URIs. :func:`external_references` finds anything that would still
+reach out (a test and the exporter both use it).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from pace_analysis import __version__
+from pace_analysis.errors import ReportError
+
+SUPPRESSED = "c"
+_DROP_MIME = ("application/javascript", "application/vnd.jupyter.widget-view+json",
+              "application/vnd.jupyter.widget-state+json", "text/javascript")
+_EXTERNAL = re.compile(
+    r"""(?:<(?:script|link|img|iframe|source|embed|object|audio|video)\b[^>]*?\b(?:src|href|data)\s*=\s*["']?\s*(?:https?:)?//)"""
+    r"""|(?:@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//)"""
+    r"""|(?:url\(\s*["']?\s*(?:https?:)?//)""",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _template(name: str) -> str:
+    return resources.files("pace_analysis.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def external_references(text: str) -> list[str]:
+    """Every script, stylesheet, font, image or frame in *text* loaded from another host."""
+    return [m.group(0) for m in _EXTERNAL.finditer(text)]
+
+
+def page(title: str, body: str, threshold: int | None = None) -> str:
+    """Wrap an HTML body in the offline page shell with the inline stylesheet."""
+    import jinja2
+
+    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True)
+    return env.from_string(_template("page.html.j2")).render(
+        title=html.escape(title), body=body, css=_template("report.css"), version=__version__,
+        threshold=threshold if threshold is not None else 5, mark=SUPPRESSED,
+    )
+
+
+def _strip_outputs(nb) -> None:
+    """Drop stderr streams and outputs that need JavaScript; clear widget state."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.get("name") == "stderr":
+                continue
+            if out.output_type in {"display_data", "execute_result"}:
+                for mime in _DROP_MIME:
+                    out.data.pop(mime, None)
+                if not out.data:
+                    continue
+            kept.append(out)
+        cell.outputs = kept
+
+
+def notebook_body(notebook) -> str:
+    """HTML body of a notebook (nbformat node or path) with code and prompts hidden."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    if not hasattr(notebook, "cells"):
+        notebook = nbformat.read(str(notebook), as_version=4)
+    _strip_outputs(notebook)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(notebook)
+    return body
+
+
+def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike,
+                title: str | None = None) -> Path:
+    """Export an executed notebook as one self-contained offline HTML page.
+
+    Parameters
+    ----------
+    notebook_path : path
+        Executed notebook.
+    html_path : path
+        Where to write the page (atomically: temporary name, then rename).
+    title : str, optional
+        Page title; default the notebook's first heading.
+
+    Raises
+    ------
+    ReportError
+        If the page would still load anything from another host.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    threshold = None
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []) or \
+                "injected-parameters" in cell.metadata.get("tags", []):
+            m = re.search(r"^disclosure_threshold\s*=\s*(\d+)", cell.source, re.MULTILINE)
+            threshold = int(m.group(1)) if m else threshold
+    if title is None:
+        heads = (re.search(r"^#\s+(.+)$", c.source, re.MULTILINE) for c in nb.cells
+                 if c.cell_type == "markdown")
+        title = next((h.group(1).strip() for h in heads if h), "pace-analysis report")
+    text = page(title, notebook_body(nb), threshold)
+    bad = external_references(text)
+    if bad:
+        raise ReportError(f"report would load external resources: {bad[:3]}")
+    return _write(Path(html_path), text)
+
+
+def _write(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def png_data_uri(fig) -> str:
+    """A matplotlib figure as an ``<img>`` tag with an embedded PNG (no metadata)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight", dpi=100)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="funnel plot" src="data:image/png;base64,{data}">'
+
+
+# --------------------------------------------------------------------------- the index
+
+def _read_summary(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _cells(fig: dict | None) -> list[str]:
+    from pace_analysis.headline import format_count, format_median, format_share
+
+    if not fig:
+        return ["", "", "", ""]
+    return [format_count(fig.get("children")), format_count(fig.get("journeys")),
+            format_share(fig), format_median(fig)]
+
+
+def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict | None,
+               threshold: int, extra_html: str = "") -> str:
+    """HTML body of the run index.
+
+    Parameters
+    ----------
+    rows : sequence of (authority, slug, status, summary or None)
+    scotland : dict or None
+        Scotland's headline figures (``summary["figures"]["scotland"]``).
+    threshold : int
+        Disclosure threshold used.
+    extra_html : str
+        Further sections (e.g. the funnel plot).
+    """
+    heads = ["Area", "Children looked after", "Journeys", "Reached permanence within 2 years "
+             "(95% CI)", "Median time to permanence (95% CI)", "Report"]
+    out = ["<h1>Time to permanence for looked-after children: all areas</h1>",
+           '<p class="note">Each row links to that area\'s report. Figures are estimates '
+           "from survival analysis: children who had not yet reached permanence when the data "
+           "were extracted still count, up to the time they had waited. Areas are listed "
+           "alphabetically and are not ranked: differences between small areas are mostly "
+           "chance.</p>", "<table>", "<thead><tr>"
+           + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
+    if scotland:
+        out.append("<tr><td><strong>Scotland</strong></td>"
+                   + "".join(f"<td><strong>{html.escape(c)}</strong></td>" for c in _cells(scotland))
+                   + "<td></td></tr>")
+    for authority, slug, status, summary in rows:
+        fig = (summary or {}).get("figures", {}).get("authority")
+        if summary and status != "failed":
+            link = f'<a href="{html.escape(slug)}/report.html">report</a>'
+            out.append(f"<tr><td>{html.escape(authority)}</td>"
+                       + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(fig))
+                       + f"<td>{link}</td></tr>")
+        else:
+            out.append(f'<tr class="failed"><td>{html.escape(authority)}</td>'
+                       '<td colspan="4">report failed: see run.log</td>'
+                       f'<td><a href="{html.escape(slug)}/run.log">log</a></td></tr>')
+    out.append("</tbody></table>")
+    out.append(f'<p class="note">Counts below {threshold} are shown as "{SUPPRESSED}", and '
+               "so are figures for areas with fewer children than that.</p>")
+    out.append(extra_html)
+    return "\n".join(out)
+
+
+def funnel_section(summaries: dict[str, dict]) -> str:
+    """The funnel plot of the 2-year share across areas, once :mod:`pace_analysis.funnel` exists.
+
+    Returns an empty string when the funnel module is not available.
+    """
+    return ""
+
+
+def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]],
+                threshold: int = 5) -> Path:
+    """Write ``<run_dir>/index.html`` from the authorities' ``summary.json`` files.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run folder.
+    rows : iterable of (authority, slug, status)
+        Every authority of the run, in display order.
+    threshold : int
+        Disclosure threshold used in the run.
+    """
+    run_dir = Path(run_dir)
+    full = []
+    scotland = None
+    summaries = {}
+    for authority, slug, status in rows:
+        summary = _read_summary(run_dir / slug / "summary.json") if status != "failed" else None
+        full.append((authority, slug, status, summary))
+        if summary:
+            summaries[authority] = summary
+            scotland = scotland or summary.get("figures", {}).get("scotland")
+    body = index_body(full, scotland, threshold, funnel_section(summaries))
+    text = page("Time to permanence: all areas", body, threshold)
+    bad = external_references(text)
+    if bad:
+        raise ReportError(f"index would load external resources: {bad[:3]}")
+    return _write(run_dir / "index.html", text)

@@ -1,0 +1,698 @@
+"""Batch reports: one parameterised notebook per authority, run by papermill.
+
+``pace report --all`` validates the data once in this (parent) process, then runs
+``notebooks/authority_report.ipynb`` once per authority with papermill, each in its own
+kernel, from a thread pool in this one process (separate processes collide on kernel
+ports, papermill's most reported parallel failure). Every path handed to a kernel is
+absolute, because papermill's ``cwd`` is process-wide. Each authority is built in a
+temporary folder beside its target and renamed into place only when finished, so a
+crash never leaves half a report; one failing authority never stops the others; the run
+ends with a summary naming each failure and a non-zero exit status. An authority whose
+notebook, parameters, data and package source are unchanged since its last build is
+skipped (``--force`` rebuilds). ``reports/<run>/manifest.json`` records what was run.
+
+Layout of a run::
+
+    reports/<run>/manifest.json
+    reports/<run>/index.html                 all authorities + the Scotland summary
+    reports/<run>/<slug>/report.html         offline HTML, code hidden
+    reports/<run>/<slug>/report.ipynb        the executed notebook
+    reports/<run>/<slug>/summary.json        headline numbers (pace_analysis.headline)
+    reports/<run>/<slug>/*.png, *.csv        figures and tables
+    reports/<run>/<slug>/run.log             cell output and errors of this build
+    reports/<run>/<slug>/build.json          input hash used to skip unchanged builds
+
+The functions under "Inside the kernel" are what the notebook calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pace_analysis import __version__
+from pace_analysis.authorities import get_authority, slugify
+from pace_analysis.errors import PaceError, ReportError, UnknownAuthorityError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_NOTEBOOK = PACKAGE_DIR.parent / "notebooks" / "authority_report.ipynb"
+KERNEL_NAME = "python3"  # jupyter_client runs the "python" argv of this spec with sys.executable
+BUILD_FILE = "build.json"
+MANIFEST = "manifest.json"
+_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Parameters the runner passes; every one must exist in the notebook's parameters cell.
+PARAMETERS = (
+    "authority", "data_path", "output_dir", "window_start", "window_end",
+    "disclosure_threshold", "show_timelines", "cache_dir",
+)
+#: Parameters that name places, not inputs: left out of the skip hash.
+_PATH_PARAMETERS = ("output_dir", "cache_dir")
+
+
+@dataclass
+class AuthorityResult:
+    """What happened to one authority in a run.
+
+    Attributes
+    ----------
+    authority, slug : str
+        Council name and its folder name.
+    status : str
+        ``"built"``, ``"skipped"`` (unchanged since its last build) or ``"failed"``.
+    seconds : float
+        Wall time of this authority's build (0 when skipped).
+    cell : int or None
+        Index of the failing cell in the executed notebook (failures only).
+    error : str or None
+        ``"ExceptionName: message"`` of the failure.
+    cell_source : str or None
+        First line of the failing cell's code.
+    """
+
+    authority: str
+    slug: str
+    status: str
+    seconds: float = 0.0
+    cell: int | None = None
+    error: str | None = None
+    cell_source: str | None = None
+
+    def describe(self) -> str:
+        """One line naming the authority, the failing cell and the error."""
+        where = f"cell {self.cell}" if self.cell is not None else "before any cell ran"
+        src = f" [{self.cell_source}]" if self.cell_source else ""
+        return f"{self.authority}: {where}{src}: {self.error}"
+
+
+@dataclass
+class RunSummary:
+    """Outcome of :func:`run_reports`."""
+
+    run_dir: Path
+    results: list[AuthorityResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[AuthorityResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every authority has a report, 1 when any failed."""
+        return 1 if self.failed else 0
+
+    def text(self) -> str:
+        """Closing summary for the terminal."""
+        counts = {s: sum(r.status == s for r in self.results) for s in ("built", "skipped", "failed")}
+        lines = [
+            f"{len(self.results)} authorities in {self.seconds:.1f}s: "
+            f"{counts['built']} built, {counts['skipped']} unchanged (skipped), "
+            f"{counts['failed']} failed -> {self.run_dir}"
+        ]
+        for r in self.failed:
+            lines.append(f"  FAILED {r.describe()}  (log: {self.run_dir / r.slug / 'run.log'})")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- hashing
+
+def _hash_files(paths: Iterable[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(b"\0")
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def data_hash(path: Path) -> str:
+    """SHA-256 over the names and bytes of every (non-hidden) file of a dataset folder."""
+    path = Path(path)
+    if path.is_file():
+        return _hash_files([path], path.parent)
+    files = [p for p in path.rglob("*") if p.is_file()
+             and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+    return _hash_files(files, path)
+
+
+def package_hash() -> str:
+    """SHA-256 over the package version and its source, route sets and templates."""
+    files = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+             and p.suffix in {".py", ".yaml", ".yml", ".j2", ".tpl", ".css", ".json", ".html"}]
+    return hashlib.sha256((__version__ + _hash_files(files, PACKAGE_DIR)).encode()).hexdigest()
+
+
+def build_key(notebook_hash: str, params: dict, data_digest: str, package_digest: str) -> str:
+    """The hash that decides whether an authority must be rebuilt."""
+    inputs = {k: v for k, v in params.items() if k not in _PATH_PARAMETERS}
+    blob = json.dumps([notebook_hash, inputs, data_digest, package_digest], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- atomic I/O
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to a temporary file beside *path*, then rename it over *path*."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _swap_in(tmp_dir: Path, final: Path) -> None:
+    """Replace folder *final* by *tmp_dir* (same parent) with two renames."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(final, old)
+    os.replace(tmp_dir, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- checks
+
+def check_run_name(run: str) -> str:
+    """Accept run names made of letters, digits, '.', '_' and '-' (no paths)."""
+    if not _RUN_NAME.match(run) or run in {".", ".."}:
+        raise PaceError(f"run name {run!r} must be letters, digits, '.', '_' or '-' (max 64)")
+    return run
+
+
+def check_parameters(notebook: Path, names: Iterable[str]) -> dict:
+    """Fail unless every name is a parameter of *notebook*'s ``parameters`` cell.
+
+    Papermill only warns on unknown parameter names and then injects them anyway;
+    a misspelt name would silently leave the default in force.
+
+    Raises
+    ------
+    PaceError
+        Naming the unknown parameters and the ones the notebook declares.
+    """
+    import papermill
+
+    if not Path(notebook).is_file():
+        raise PaceError(f"notebook not found: {notebook}")
+    declared = papermill.inspect_notebook(str(notebook))
+    unknown = sorted(set(names) - set(declared))
+    if unknown:
+        raise PaceError(
+            f"{notebook.name} has no parameter(s) {', '.join(unknown)}; "
+            f"it declares: {', '.join(declared) or 'none (no cell tagged parameters)'}"
+        )
+    return declared
+
+
+def resolve_authorities(requested: Iterable[str] | None, present: Iterable[str],
+                        any_names: bool) -> list[str]:
+    """Canonical names of the authorities to report on.
+
+    Parameters
+    ----------
+    requested : iterable of str or None
+        Names (or codes/slugs) asked for; ``None`` means every authority in the data.
+    present : iterable of str
+        Authorities present in the data.
+    any_names : bool
+        True when the route set accepts any authority name (``authorities: any``):
+        names are then checked against the data only; otherwise against the 32 councils.
+
+    Raises
+    ------
+    UnknownAuthorityError
+        For a name that is not known, or has no journeys in the data.
+    """
+    present = sorted(set(present))
+    if requested is None:
+        names = present
+    else:
+        names = []
+        by_slug = {slugify(p): p for p in present}
+        for name in requested:
+            canonical = by_slug.get(slugify(name)) if any_names else get_authority(name).name
+            if canonical is None or canonical not in present:
+                raise UnknownAuthorityError(
+                    f"authority {name!r} has no journeys in the data "
+                    f"(present: {', '.join(present[:8])}{'...' if len(present) > 8 else ''})"
+                )
+            if canonical not in names:
+                names.append(canonical)
+    slugs = [slugify(n) for n in names]
+    if len(set(slugs)) != len(slugs):
+        raise UnknownAuthorityError("two authority names map to the same folder name")
+    return names
+
+
+# --------------------------------------------------------------------------- one authority
+
+class _Log:
+    """A per-authority log file, written as the kernel produces output."""
+
+    def __init__(self, path: Path):
+        self.fh = path.open("w", encoding="utf-8")
+
+    def line(self, text: str) -> None:
+        self.fh.write(f"[{time.strftime('%H:%M:%S')}] {text}\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _failure_details(exc: BaseException, executed: Path) -> tuple[int | None, str, str | None]:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        first = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
+        return exc.cell_index, f"{exc.ename}: {exc.evalue}", first[:120]
+    return None, f"{type(exc).__name__}: {exc}", None
+
+
+def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key: str,
+               export: Callable[[Path, Path], None]) -> AuthorityResult:
+    import papermill
+
+    slug = slugify(authority)
+    final = run_dir / slug
+    tmp = run_dir / f".{slug}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    params = {**params, "output_dir": str(tmp)}
+    log = _Log(tmp / "run.log")
+    started = time.perf_counter()
+    result = AuthorityResult(authority, slug, "built")
+    executed = tmp / "report.ipynb"
+    try:
+        log.line(f"pace-analysis {__version__}: {authority} from {notebook}")
+        log.line("parameters: " + json.dumps({k: v for k, v in params.items()
+                                              if k not in _PATH_PARAMETERS}, sort_keys=True))
+        papermill.execute_notebook(
+            str(notebook), str(executed), parameters=params, kernel_name=KERNEL_NAME,
+            progress_bar=False, log_output=False, stdout_file=log.fh, stderr_file=log.fh,
+            request_save_on_cell_execute=False,
+        )
+        export(executed, tmp / "report.html")
+        result.seconds = time.perf_counter() - started
+        log.line(f"built in {result.seconds:.1f}s")
+        log.close()
+        write_atomic(tmp / BUILD_FILE, json.dumps({"key": key, "authority": authority,
+                                                   "status": "built"}, indent=1))
+    except Exception as exc:  # noqa: BLE001 - one failure must not stop the others
+        result.status = "failed"
+        result.seconds = time.perf_counter() - started
+        result.cell, result.error, result.cell_source = _failure_details(exc, executed)
+        log.line(f"FAILED: {result.describe()}")
+        log.fh.write(traceback.format_exc())
+        log.close()
+        # Keep the log and the executed notebook for diagnosis; never a stale or half report.
+        for name in list(os.listdir(tmp)):
+            if name not in {"run.log", "report.ipynb"}:
+                p = tmp / name
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        if executed.exists():
+            os.replace(executed, tmp / "failed.ipynb")
+        write_atomic(tmp / BUILD_FILE, json.dumps({"key": None, "authority": authority,
+                                                   "status": "failed"}, indent=1))
+    _swap_in(tmp, final)
+    return result
+
+
+def _is_current(final: Path, key: str) -> bool:
+    try:
+        build = json.loads((final / BUILD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return build.get("key") == key and (final / "report.html").is_file() \
+        and (final / "summary.json").is_file()
+
+
+# --------------------------------------------------------------------------- the run
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries that shape the numbers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "pace-analysis": __version__}
+    for dist in ("pandas", "numpy", "scipy", "lifelines", "matplotlib", "papermill", "nbconvert"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _read_manifest(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def run_reports(
+    authorities: Iterable[str] | None,
+    data: str | os.PathLike,
+    *,
+    run: str = "latest",
+    out: str | os.PathLike = "reports",
+    jobs: int = 2,
+    force: bool = False,
+    threshold: int = 5,
+    window_start: str | None = None,
+    window_end: str | None = None,
+    show_timelines: bool | None = None,
+    notebook: str | os.PathLike | None = None,
+    progress: bool = True,
+    extra_parameters: dict[str, dict] | None = None,
+) -> RunSummary:
+    """Build the reports of several authorities and the run's index.
+
+    Parameters
+    ----------
+    authorities : iterable of str or None
+        Authorities to report on (names, codes or slugs); ``None`` for every authority
+        in the data.
+    data : path
+        Dataset folder (validated here once, before any kernel starts).
+    run : str
+        Run name: outputs go to ``<out>/<run>/``.
+    out : path
+        Reports root folder.
+    jobs : int
+        Kernels running at once.
+    force : bool
+        Rebuild authorities whose inputs are unchanged.
+    threshold : int
+        Disclosure threshold: counts below it are suppressed.
+    window_start, window_end : str or None
+        Optional study window (ISO dates) passed to the notebook.
+    show_timelines : bool or None
+        Show example child timelines; ``None`` means only for synthetic data.
+    notebook : path or None
+        Notebook to run (default ``notebooks/authority_report.ipynb``).
+    progress : bool
+        Show a progress bar across authorities.
+    extra_parameters : dict, optional
+        Per-authority parameter overrides ``{authority: {name: value}}`` (tests).
+
+    Returns
+    -------
+    RunSummary
+        One :class:`AuthorityResult` per authority; ``exit_code`` is 1 if any failed.
+
+    Raises
+    ------
+    PaceError
+        Bad data (:class:`~pace_analysis.errors.DataValidationError`), unknown authority,
+        bad run name or a notebook lacking a parameter; nothing is written then.
+    """
+    started = time.perf_counter()
+    if jobs < 1:
+        raise PaceError("--jobs must be at least 1")
+    check_run_name(run)
+    notebook = Path(notebook or DEFAULT_NOTEBOOK).resolve()
+    data_path = Path(data).resolve()
+    if not data_path.exists():
+        raise PaceError(f"data folder not found: {data}")
+    out_root = Path(out).resolve()
+    run_dir = out_root / run
+    check_parameters(notebook, PARAMETERS)
+    for extra in (extra_parameters or {}).values():
+        check_parameters(notebook, extra)
+
+    data_digest, package_digest = data_hash(data_path), package_hash()
+    notebook_digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    previous = _read_manifest(run_dir)
+    known = previous.get("inputs", {})
+    dataset = None
+    if known.get("data_hash") == data_digest and known.get("package_hash") == package_digest:
+        # Same bytes validated by this same code in an earlier run.
+        present, any_names, synthetic = known["authorities"], known["any_names"], known["synthetic"]
+    else:
+        dataset = _load_validated(data_path)
+        present = dataset.authorities
+        any_names = dataset.route_set.authorities == "any"
+        synthetic = _is_synthetic(dataset)
+    names = resolve_authorities(authorities, present, any_names)
+    if show_timelines is None:
+        show_timelines = synthetic
+
+    def params_for(name: str) -> dict:
+        p = {"authority": name, "data_path": str(data_path), "output_dir": "",
+             "window_start": window_start, "window_end": window_end,
+             "disclosure_threshold": int(threshold), "show_timelines": bool(show_timelines),
+             "cache_dir": ""}
+        p.update((extra_parameters or {}).get(name, {}))
+        return p
+
+    keys = {n: build_key(notebook_digest, params_for(n), data_digest, package_digest) for n in names}
+    todo = [n for n in names if force or not _is_current(run_dir / slugify(n), keys[n])]
+    results: dict[str, AuthorityResult] = {
+        n: AuthorityResult(n, slugify(n), "skipped") for n in names if n not in todo
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(run_dir)
+    if todo:
+        if dataset is None:
+            dataset = _load_validated(data_path)
+        from pace_analysis.html import export_html
+
+        with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
+            # The cache holds child-level data: it lives outside reports/ and is deleted.
+            write_cache(dataset, Path(cache))
+            bar = _progress(len(todo), progress)
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
+                futures = {
+                    pool.submit(_build_one, n, notebook, run_dir,
+                                {**params_for(n), "cache_dir": cache}, keys[n], export_html): n
+                    for n in todo
+                }
+                for fut in as_completed(futures):
+                    res = fut.result()
+                    results[res.authority] = res
+                    bar.set_postfix_str(f"{res.authority}: {res.status}", refresh=False)
+                    bar.update(1)
+            bar.close()
+    summary = RunSummary(run_dir, [results[n] for n in names])
+    if todo or not (run_dir / "index.html").is_file():
+        from pace_analysis.html import write_index
+
+        write_index(run_dir, [(r.authority, r.slug, r.status) for r in summary.results],
+                    threshold=threshold)
+    summary.seconds = time.perf_counter() - started
+    _write_manifest(run_dir, summary, previous, {
+        "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
+        "notebook": str(notebook), "notebook_hash": notebook_digest,
+        "authorities": present, "any_names": any_names, "synthetic": synthetic,
+    }, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
+        "window_end": window_end, "show_timelines": bool(show_timelines),
+        "kernel": f"{KERNEL_NAME} ({sys.executable})"})
+    return summary
+
+
+def _load_validated(path: Path):
+    from pace_analysis.io import read_dataset
+
+    return read_dataset(path)
+
+
+def _is_synthetic(dataset) -> bool:
+    meta = dataset.meta or {}
+    text = " ".join(str(meta.get(k, "")) for k in ("source", "generator", "kind", "description"))
+    return "synthetic" in text.lower() or "seed" in meta
+
+
+def _clean_leftovers(run_dir: Path) -> None:
+    """Remove temporary folders a crashed earlier run left behind."""
+    for p in run_dir.iterdir():
+        if p.name.startswith(".") and (".tmp-" in p.name or ".old-" in p.name):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="authority reports", unit="report", disable=not enabled,
+                file=sys.stderr, dynamic_ncols=True)
+
+
+def _write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: dict,
+                    parameters: dict) -> None:
+    before = {r["authority"]: r for r in previous.get("authorities", [])}
+    rows = []
+    for r in summary.results:
+        row = asdict(r)
+        if r.status == "skipped" and r.authority in before:
+            row["built_seconds"] = before[r.authority].get("built_seconds",
+                                                           before[r.authority].get("seconds"))
+        elif r.status == "built":
+            row["built_seconds"] = round(r.seconds, 3)
+        row["seconds"] = round(r.seconds, 3)
+        rows.append(row)
+    manifest = {
+        "run": run_dir.name,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(summary.seconds, 3),
+        "parameters": parameters,
+        "versions": versions(),
+        "inputs": inputs,
+        "authorities": rows,
+    }
+    write_atomic(run_dir / MANIFEST, json.dumps(manifest, indent=1, default=str))
+
+
+# --------------------------------------------------------------------------- inside the kernel
+
+def write_cache(dataset, cache_dir: Path) -> None:
+    """Write a validated dataset where kernels can load it without re-validating."""
+    cache_dir = Path(cache_dir)
+    dataset.journeys.to_parquet(cache_dir / "journeys.parquet", index=False)
+    dataset.placements.to_parquet(cache_dir / "placements.parquet", index=False)
+    meta = {"route_set": dataset.route_set.name, "meta": dataset.meta,
+            "source": str(dataset.source) if dataset.source else None}
+    (cache_dir / "dataset.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
+
+
+def load_dataset(data_path: str, cache_dir: str | None = None):
+    """The dataset a report notebook analyses.
+
+    Parameters
+    ----------
+    data_path : str
+        Dataset folder, absolute or relative to the current directory (a notebook run
+        by hand from the repository root can use ``"data/synthetic"``).
+    cache_dir : str or None
+        Folder written by :func:`write_cache` in the parent process of a batch run: the
+        data were validated there once, so kernels read it as is. Empty: read and
+        validate *data_path*.
+
+    Returns
+    -------
+    pace_analysis.dataset.Dataset
+    """
+    if cache_dir:
+        import pandas as pd
+
+        from pace_analysis.dataset import Dataset
+        from pace_analysis.routes import load_route_set
+
+        cache = Path(cache_dir)
+        meta = json.loads((cache / "dataset.json").read_text(encoding="utf-8"))
+        return Dataset(pd.read_parquet(cache / "journeys.parquet"),
+                       pd.read_parquet(cache / "placements.parquet"),
+                       load_route_set(meta["route_set"]),
+                       Path(meta["source"]) if meta["source"] else None, meta["meta"] or {})
+    path = Path(data_path)
+    if not path.exists():
+        here = Path.cwd()
+        for parent in (here, *here.parents):
+            if (parent / "pyproject.toml").is_file() and (parent / data_path).exists():
+                path = parent / data_path
+                break
+    return _load_validated(path)
+
+
+def setup_kernel() -> None:
+    """Fix matplotlib's backend, sizes and metadata so the same input gives the same bytes."""
+    import matplotlib
+
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover
+        shell = None
+    if shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    else:
+        matplotlib.use("Agg")
+    matplotlib.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (8, 4.5),
+        "svg.hashsalt": "pace-analysis", "font.family": "DejaVu Sans",
+        "path.simplify": True, "savefig.bbox": "tight",
+    })
+
+
+def save_figure(ax_or_fig: Any, output_dir: str, name: str) -> Path:
+    """Save a figure as ``<output_dir>/<name>.png`` with no timestamp or version metadata."""
+    fig = getattr(ax_or_fig, "figure", ax_or_fig)
+    if hasattr(fig, "get_figure") and fig.get_figure() is not None:
+        fig = fig.get_figure()
+    path = Path(output_dir) / f"{name}.png"
+    fig.savefig(path, format="png", metadata={"Software": None})
+    return path
+
+
+def save_table(table, output_dir: str, name: str) -> Path:
+    """Save a (disclosure-controlled) table as ``<output_dir>/<name>.csv``."""
+    path = Path(output_dir) / f"{name}.csv"
+    table.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+# --------------------------------------------------------------------------- CLI
+
+def configure_cli(parser: argparse.ArgumentParser) -> None:
+    """Options of ``pace report``."""
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--authority", action="append", metavar="NAME",
+                     help="council name, slug or GSS code (repeat for several)")
+    who.add_argument("--all", action="store_true", help="every authority in the data")
+    parser.add_argument("--data", default="data/synthetic", help="dataset folder (default %(default)s)")
+    parser.add_argument("--run", default="latest", help="run name: outputs in OUT/RUN (default %(default)s)")
+    parser.add_argument("--out", default="reports", help="reports folder (default %(default)s)")
+    parser.add_argument("--jobs", type=int, default=2, help="kernels at once (default %(default)s)")
+    parser.add_argument("--force", action="store_true", help="rebuild unchanged authorities too")
+    parser.add_argument("--threshold", type=int, default=5,
+                        help="suppress counts below this (default %(default)s)")
+    parser.add_argument("--window-start", default=None, help="study window start (YYYY-MM-DD)")
+    parser.add_argument("--window-end", default=None, help="study window end (YYYY-MM-DD)")
+    parser.add_argument("--timelines", choices=("auto", "yes", "no"), default="auto",
+                        help="example child timelines: auto = synthetic data only")
+    parser.add_argument("--notebook", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run ``pace report``; returns 0, or 1 when any authority failed."""
+    if args.threshold < 1:
+        raise PaceError("--threshold must be at least 1")
+    summary = run_reports(
+        None if args.all else args.authority, args.data, run=args.run, out=args.out,
+        jobs=args.jobs, force=args.force, threshold=args.threshold,
+        window_start=args.window_start, window_end=args.window_end,
+        show_timelines={"auto": None, "yes": True, "no": False}[args.timelines],
+        notebook=args.notebook, progress=not args.no_progress,
+    )
+    print(summary.text())
+    if summary.failed:
+        print(f"{len(summary.failed)} report(s) failed; see the logs named above.", file=sys.stderr)
+    return summary.exit_code
+
+
+__all__ = [
+    "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
+    "data_hash", "package_hash", "build_key", "write_atomic", "load_dataset", "write_cache",
+    "setup_kernel", "save_figure", "save_table", "versions", "configure_cli", "run_cli",
+    "ReportError",
+]
