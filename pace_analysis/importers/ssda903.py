@@ -1,0 +1,623 @@
+"""Import England's SSDA903 return (Header + Episodes CSVs) into the journey contract.
+
+One journey is one *period of care*: a chain of episodes where each ends with
+``REC = X1`` and the next starts the same day. Several return years are merged; an
+episode re-reported in the next year's return (same child, same ``DECOM``) is kept once,
+in its latest version. Short breaks (``LS`` V3/V4) are left out. ``REC`` maps to the
+routes of the ``england`` route set or to an exit without permanence; ``PLACE`` to a
+placement type; the first episode's ``LS`` to the legal basis. The mappings live in
+``ssda903_codes.yaml`` beside this module (documented in ``docs/importers.md``).
+
+Everything is vectorised: no Python loop runs per row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from pace_analysis.dataset import Dataset
+from pace_analysis.errors import PaceError
+from pace_analysis.importers.rejects import (
+    ImportFatalError,
+    RawTable,
+    RejectLog,
+    check_not_swapped,
+    parse_dates,
+    read_text_table,
+)
+from pace_analysis.routes import load_route_set
+from pace_analysis.schema import JOURNEY_COLUMNS, PLACEMENT_COLUMNS
+
+HEADER_REQUIRED = ("CHILD", "SEX", "DOB")
+HEADER_OPTIONAL = ("ETHNIC", "UPN", "MOTHER", "MC_DOB")
+EPISODE_REQUIRED = ("CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC")
+EPISODE_OPTIONAL = ("CIN", "PLACE_PROVIDER", "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
+CODED = ("RNE", "LS", "PLACE", "REC")
+DATE_FORMAT = "%d/%m/%Y"
+SEX_CODES = {"1": "male", "2": "female"}
+DEFAULT_AUTHORITY = "England"
+
+_YEAR = re.compile(r"(?<!\d)(20\d\d)\s*[-_/]?\s*(\d\d)(?!\d)")
+
+
+# --------------------------------------------------------------------------- code lists
+
+
+@dataclass(frozen=True)
+class Codes903:
+    """Code lists per return year and the mappings onto the contract.
+
+    Attributes
+    ----------
+    years : dict
+        ``{"2022/23": {"RNE": frozenset, "LS": ..., "PLACE": ..., "REC": ...}, ...}``.
+    reason_ended : dict
+        REC code -> ``{"route": code}``, ``{"exit": reason}`` or ``{"continues": True}``.
+    placement_type : dict
+        PLACE code -> placement type; ``placement_default`` for the rest.
+    legal_basis : dict
+        LS code -> legal basis; ``legal_default`` for the rest.
+    """
+
+    years: dict
+    reason_ended: dict
+    placement_type: dict
+    placement_default: str
+    legal_basis: dict
+    legal_default: str
+    at_home_places: frozenset
+    short_breaks: frozenset
+    new_placement_rne: frozenset
+
+    def for_year(self, year: str, older_as: str | None = None) -> dict:
+        """Code lists of a return year (``older_as``: a listed year to use for unlisted ones)."""
+        if year in self.years:
+            return self.years[year]
+        if older_as is not None:
+            return self.for_year(normalise_year(older_as))
+        raise ImportFatalError(
+            f"no SSDA903 code list for return year {year} (known: {', '.join(self.years)}); "
+            "add it to ssda903_codes.yaml, pass --codes FILE, or --older-years-as YEAR"
+        )
+
+    def year_of_code(self, column: str, code: str) -> list[str]:
+        """Return years whose list for ``column`` holds ``code``."""
+        return [y for y, lists in self.years.items() if code in lists[column]]
+
+
+def normalise_year(text: str) -> str:
+    """``"2022/23"``, ``"2022-23"``, ``"2022_23"`` or ``"202223"`` -> ``"2022/23"``."""
+    m = _YEAR.search(str(text))
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise PaceError(f"not a return year: {text!r} (write it as 2022/23)")
+    return f"{m.group(1)}/{m.group(2)}"
+
+
+def year_bounds(year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day (1 April, 31 March) of a return year."""
+    start = int(year[:4])
+    return pd.Timestamp(start, 4, 1), pd.Timestamp(start + 1, 3, 31)
+
+
+def load_codes(path: str | Path | None = None) -> Codes903:
+    """Load the code lists (bundled ``ssda903_codes.yaml`` unless ``path`` is given)."""
+    if path is None:
+        text = resources.files("pace_analysis.importers").joinpath("ssda903_codes.yaml").read_text(
+            encoding="utf-8")
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PaceError(f"cannot read code list {path}: {exc}") from exc
+    data = yaml.safe_load(text)
+    try:
+        years: dict[str, dict] = {}
+        for name, spec in data["years"].items():
+            y = normalise_year(name)
+            lists = ({k: set(v) for k, v in years[normalise_year(spec["base"])].items()}
+                     if "base" in spec else {})
+            for col in CODED:
+                if col in spec:
+                    lists[col] = {str(c) for c in spec[col]}
+            for col, codes in (spec.get("add") or {}).items():
+                lists[col] |= {str(c) for c in codes}
+            for col, codes in (spec.get("drop") or {}).items():
+                lists[col] -= {str(c) for c in codes}
+            missing = [c for c in CODED if c not in lists]
+            if missing:
+                raise PaceError(f"code list {path or 'bundled'}: year {y} lacks {missing}")
+            years[y] = {k: frozenset(v) for k, v in lists.items()}
+        return Codes903(
+            years=years,
+            reason_ended={str(k): dict(v) for k, v in data["reason_ended"].items()},
+            placement_type={str(k): str(v) for k, v in data["placement_type"]["codes"].items()},
+            placement_default=str(data["placement_type"]["default"]),
+            legal_basis={str(k): str(v) for k, v in data["legal_basis"]["codes"].items()},
+            legal_default=str(data["legal_basis"]["default"]),
+            at_home_places=frozenset(data["at_home_places"]),
+            short_breaks=frozenset(data["short_breaks"]),
+            new_placement_rne=frozenset(data["new_placement_rne"]),
+        )
+    except (KeyError, TypeError) as exc:
+        raise PaceError(f"code list {path or 'bundled'} is malformed: {exc}") from exc
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class ImportResult:
+    """What an import produced.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        Journeys and placements (route set ``england`` for SSDA903).
+    rejects : pandas.DataFrame
+        One row per rejected (row, rule): ``file, line, column, value, rule, reason``.
+    counts : pandas.DataFrame
+        Per input file: ``file, kind, year, read, accepted, rejected, left_out``.
+    notes : list of str
+        Things worth telling the user (encodings, duplicates dropped, short breaks...).
+    """
+
+    dataset: Dataset
+    rejects: pd.DataFrame
+    counts: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _fmt(d: pd.Series) -> pd.Series:
+    return d.dt.strftime("%d/%m/%Y").fillna("")
+
+
+def _date_checks(t: RawTable, log: RejectLog, col: str, required: bool,
+                 notes: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Parse a dd/mm/yyyy column; reject bad values; fatal if the column is evidently not dates."""
+    f = t.frame
+    dates, bad, n_serial = parse_dates(f[col], DATE_FORMAT)
+    check_not_swapped(t, col, bad, "dates dd/mm/yyyy")
+    if n_serial:
+        notes.append(f"{t.path}: {n_serial} Excel serial number(s) in {col} read as dates")
+    log.add(f[bad], col, "date_format", "not a date in the form dd/mm/yyyy")
+    wrong = bad.copy()
+    if required:
+        empty = f[col] == ""
+        log.add(f[empty], col, "required", f"{col} is empty")
+        wrong |= empty
+    return dates, wrong
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def _infer_year(path: str, dates: list[pd.Series]) -> str:
+    m = _YEAR.search(Path(path).name)
+    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
+        return f"{m.group(1)}/{m.group(2)}"
+    latest = max((d.max() for d in dates if d.notna().any()), default=pd.NaT)
+    if pd.isna(latest):
+        raise ImportFatalError(f"{path}: cannot tell the return year; pass --year")
+    start = latest.year if latest.month >= 4 else latest.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def _read_header(path: str, rank: int, log: RejectLog, notes: list[str]) -> pd.DataFrame:
+    t = read_text_table(path, HEADER_REQUIRED, ())
+    notes += [f"{t.path}: {n}" for n in t.notes]
+    f = t.frame
+    dob, bad = _date_checks(t, log, "DOB", True, notes)
+    sex_bad = ~f["SEX"].isin(list(SEX_CODES))
+    check_not_swapped(t, "SEX", sex_bad, "sex codes 1 or 2")
+    log.add(f[sex_bad], "SEX", "code_unknown", "SEX must be 1 (male) or 2 (female)")
+    no_child = f["CHILD"] == ""
+    log.add(f[no_child], "CHILD", "required", "CHILD is empty")
+    m = _YEAR.search(Path(path).name)
+    return pd.DataFrame({
+        "CHILD": f["CHILD"], "sex": f["SEX"].map(SEX_CODES), "dob": dob,
+        "ok": ~(bad | sex_bad | no_child), "_rank": (m.group(1) if m else "") + f"{rank:04d}",
+        "_file": f["_file"], "_line": f["_line"],
+    })
+
+
+def _code_reasons(values: pd.Series, col: str, year: str, codes: Codes903) -> pd.Series:
+    """Reason text per unknown code (built once per distinct value, then mapped)."""
+    text = {}
+    for v in values.unique():
+        valid_in = codes.year_of_code(col, v)
+        text[v] = (f"{col} code {v!r} is not valid in return year {year}"
+                   + (f" (valid in {', '.join(valid_in)})" if valid_in else ""))
+    return values.map(text)
+
+
+def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str | None,
+                   log: RejectLog, notes: list[str], n_read: dict) -> tuple[pd.DataFrame, str]:
+    t = read_text_table(path, EPISODE_REQUIRED, ())
+    n_read[t.path] = len(t.frame)
+    notes += [f"{t.path}: {n}" for n in t.notes]
+    f = t.frame
+    decom, bad = _date_checks(t, log, "DECOM", True, notes)
+    dec, bad_dec = _date_checks(t, log, "DEC", False, notes)
+    bad = bad | bad_dec
+    # DECOM and DEC both dates but swapped: most rows would end before they start.
+    both = decom.notna() & dec.notna()
+    if both.sum() >= 5 and (dec[both] < decom[both]).mean() > 0.5:
+        raise ImportFatalError(f"{t.path}: DEC is before DECOM on {(dec[both] < decom[both]).sum()}"
+                               f" of {both.sum()} rows: are the DECOM and DEC columns swapped?")
+    yr = normalise_year(year) if year else _infer_year(path, [decom, dec])
+    lists = codes.for_year(yr, older_as)
+    for col in CODED:
+        s = f[col]
+        filled = s != ""
+        any_year = frozenset().union(*(y[col] for y in codes.years.values())) | lists[col]
+        check_not_swapped(t, col, filled & ~s.isin(list(any_year)), f"{col} codes")
+        unknown = filled & ~s.isin(list(lists[col]))
+        if unknown.any():
+            log.add(f[unknown], col, "code_unknown", _code_reasons(s[unknown], col, yr, codes))
+        if col != "REC":
+            log.add(f[~filled], col, "required", f"{col} is empty")
+            unknown |= ~filled
+        bad |= unknown
+    pair = (f["DEC"] == "") != (f["REC"] == "")
+    log.add(f[pair], "REC", "pair_incomplete", "DEC and REC must both be set or both be blank")
+    order = dec < decom
+    log.add(f[order], "DEC", "end_before_start", "DEC is before DECOM")
+    first, last = year_bounds(yr)
+    after = (decom > last) | (dec > last)
+    log.add(f[after], "DEC", "outside_year",
+            f"a date is after the end of return year {yr} ({last:%d/%m/%Y})")
+    before = dec < first
+    log.add(f[before], "DEC", "outside_year",
+            f"episode ended before return year {yr} began ({first:%d/%m/%Y})")
+    no_child = f["CHILD"] == ""
+    log.add(f[no_child], "CHILD", "required", "CHILD is empty")
+    bad |= pair | order | after | before | no_child
+    out = pd.DataFrame({
+        "CHILD": f["CHILD"], "DECOM": decom, "DEC": dec, "RNE": f["RNE"], "LS": f["LS"],
+        "PLACE": f["PLACE"], "REC": f["REC"], "_year": yr, "_file": f["_file"],
+        "_line": f["_line"],
+    })
+    return out[~bad.to_numpy()], yr
+
+
+# --------------------------------------------------------------------------- the import
+
+
+def _reject_children(ep: pd.DataFrame, bad_child: np.ndarray, log: RejectLog) -> pd.DataFrame:
+    """Reject every remaining episode of children flagged in ``bad_child`` (row mask)."""
+    children = ep.loc[bad_child, "CHILD"].unique()
+    if len(children) == 0:
+        return ep
+    hit = ep["CHILD"].isin(children).to_numpy() & ~bad_child
+    log.add(ep[hit], None, "child_rejected",
+            "another episode of this child was rejected, so its periods of care cannot be rebuilt",
+            value="")
+    return ep[~ep["CHILD"].isin(children).to_numpy()]
+
+
+def _prev(a: np.ndarray, fill) -> np.ndarray:
+    """``a`` shifted down one place (the previous row's value), ``fill`` first."""
+    out = np.empty_like(a)
+    out[1:] = a[:-1]
+    if len(a):
+        out[0] = fill
+    return out
+
+
+def _next(a: np.ndarray, fill) -> np.ndarray:
+    """``a`` shifted up one place (the next row's value), ``fill`` last."""
+    out = np.empty_like(a)
+    out[:-1] = a[1:]
+    if len(a):
+        out[-1] = fill
+    return out
+
+
+def _ymd(d: pd.Series) -> pd.Series:
+    return (d.dt.year * 10000 + d.dt.month * 100 + d.dt.day).astype("int64").astype(str)
+
+
+def import_ssda903(
+    header_files: list[str | Path],
+    episode_files: list[str | Path],
+    *,
+    years: list[str] | None = None,
+    authority: str | None = None,
+    extract_date: str | date | None = None,
+    codes: Codes903 | str | Path | None = None,
+    older_years_as: str | None = None,
+) -> ImportResult:
+    """Import SSDA903 Header and Episodes files of one or more return years.
+
+    Parameters
+    ----------
+    header_files, episode_files : list of path
+        The CSV files (any order of years; columns in any order).
+    years : list of str, optional
+        Return year of each episodes file (``"2022/23"``), or one year for all; by
+        default read from the file name (``..._2022_23.csv``), else from the latest date.
+    authority : str, optional
+        Authority name for every journey (default ``"England"``).
+    extract_date : str or date, optional
+        Censoring date (``dd/mm/yyyy`` or ISO); default 31 March of the latest year.
+    codes : Codes903 or path, optional
+        Code lists and mappings; default the bundled ``ssda903_codes.yaml``.
+    older_years_as : str, optional
+        Use this year's code list for return years the code lists do not cover.
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    ImportFatalError
+        A file cannot be read, a column is missing or evidently swapped, or no episode
+        was accepted. Nothing is written in that case.
+    """
+    codes = codes if isinstance(codes, Codes903) else load_codes(codes)
+    if not header_files or not episode_files:
+        raise ImportFatalError("need at least one Header file and one Episodes file")
+    ep_files = [str(p) for p in episode_files]
+    if years and len(years) not in (1, len(ep_files)):
+        raise ImportFatalError(f"--year: give one year, or one per episodes file ({len(ep_files)})")
+    per_file = (years * len(ep_files) if years and len(years) == 1 else years) or [None] * len(ep_files)
+    log, notes = RejectLog(), []
+
+    heads = pd.concat([_read_header(str(p), i, log, notes) for i, p in enumerate(header_files)],
+                      ignore_index=True)
+    parts, file_years, n_read = [], [], {}
+    for p, y in zip(ep_files, per_file, strict=True):
+        part, yr = _read_episodes(p, y, codes, older_years_as, log, notes, n_read)
+        parts.append(part)
+        file_years.append(yr)
+    ep = pd.concat(parts, ignore_index=True)
+
+    # Header: latest file wins for a child listed in several.
+    good_heads = heads[heads["ok"]].sort_values("_rank", kind="stable")
+    n_dupe_heads = int(good_heads.duplicated("CHILD").sum())
+    good_heads = good_heads.drop_duplicates("CHILD", keep="last").set_index("CHILD")
+    if n_dupe_heads:
+        notes.append(f"{n_dupe_heads} header row(s) repeat a child from another file: latest kept")
+
+    # Same episode reported twice in one return: keep one if identical, else reject both.
+    key = ["CHILD", "DECOM", "_year"]
+    content = ["DEC", "RNE", "LS", "PLACE", "REC"]
+    exact = ep.duplicated([*key, *content])
+    n_exact = int(exact.sum())
+    ep = ep[~exact.to_numpy()]
+    clash = ep.duplicated(key, keep=False).to_numpy()
+    log.add(ep[clash], "DECOM", "duplicate_episode",
+            "two different episodes of this child start on this day in the same return")
+    ep = ep[~clash]
+    if n_exact:
+        notes.append(f"{n_exact} exact duplicate episode row(s) within a return dropped")
+
+    # The same episode re-reported in a later return: keep the latest version.
+    ep = ep.sort_values(["_year"], kind="stable")
+    rerep = ep.duplicated(["CHILD", "DECOM"], keep="last").to_numpy()
+    n_rerep = int(rerep.sum())
+    ep = ep[~rerep]
+
+    # Short breaks are not periods of care.
+    short = ep["LS"].isin(list(codes.short_breaks)).to_numpy()
+    n_short = int(short.sum())
+    ep = ep[~short]
+
+    # Children must be in a Header file (with a usable row).
+    in_head = ep["CHILD"].isin(good_heads.index).to_numpy()
+    rejected_head = ep["CHILD"].isin(heads.loc[~heads["ok"], "CHILD"]).to_numpy() & ~in_head
+    log.add(ep[rejected_head], "CHILD", "header_rejected",
+            "the child's row in the Header file was rejected")
+    log.add(ep[~in_head & ~rejected_head], "CHILD", "not_in_header",
+            "child not found in any Header file")
+    ep = ep[in_head]
+    dob = ep["CHILD"].map(good_heads["dob"])
+    early = (ep["DECOM"] < dob).to_numpy()
+    log.add(ep[early], "DECOM", "before_birth", "DECOM is before the child's date of birth")
+    ep = _reject_children(ep, early, log) if early.any() else ep
+
+    # Order each child's episodes and check the chain.
+    first_year = min(file_years)
+    last_year = max(file_years)
+    obs_start, _ = year_bounds(first_year)
+    _, year_end = year_bounds(last_year)
+    extract = _parse_extract(extract_date) if extract_date is not None else year_end
+    after = ((ep["DECOM"] > extract) | (ep["DEC"] > extract)).to_numpy()
+    log.add(ep[after], "DEC", "after_extract", f"a date is after the extract date {extract:%d/%m/%Y}")
+    ep = _reject_children(ep, after, log) if after.any() else ep
+
+    child_code = pd.factorize(ep["CHILD"])[0]
+    order = np.lexsort((ep["DECOM"].to_numpy(), child_code))
+    ep = ep.iloc[order].reset_index(drop=True)
+    ep, n_unknown_start = _check_chains(ep, obs_start, last_year, log)
+
+    if ep.empty:
+        rej = log.frame()
+        raise ImportFatalError("no episode was accepted; " + _summary_of(rej))
+
+    journeys, placements, n_late = _build(ep, good_heads, codes, authority, extract, obs_start)
+    meta = {
+        "source": "SSDA903",
+        "return_years": sorted(set(file_years)),
+        "observation_start": obs_start.date().isoformat(),
+        "late_entry_journeys": int(n_late),
+        "extract_date": extract.date().isoformat(),
+        "files": [str(p) for p in header_files] + ep_files,
+    }
+    ds = Dataset(journeys, placements, load_route_set("england"), None, meta)
+
+    rej = log.frame()
+    counts = _counts(heads, n_read, ep_files, file_years, rej, [str(p) for p in header_files], ep)
+    if n_rerep:
+        notes.append(f"{n_rerep} episode(s) re-reported in a later return: latest version kept")
+    if n_short:
+        notes.append(f"{n_short} short-break episode(s) (LS V3/V4) left out")
+    if n_unknown_start:
+        notes.append(f"{n_unknown_start} period(s) began before {obs_start:%d/%m/%Y} with their "
+                     "first episode not supplied: left out (start date unknown; see rejects.csv)")
+    if n_late:
+        notes.append(f"{n_late} journey(s) began before {obs_start:%d/%m/%Y} (late entry: analyse "
+                     f"with a study window starting {obs_start.date()})")
+    return ImportResult(ds, rej, counts, notes)
+
+
+def _parse_extract(value: str | date) -> pd.Timestamp:
+    if isinstance(value, date):
+        return pd.Timestamp(value)
+    for fmt in (DATE_FORMAT, "%Y-%m-%d"):
+        d = pd.to_datetime(str(value), format=fmt, errors="coerce")
+        if not pd.isna(d):
+            return d
+    raise PaceError(f"extract date {value!r} is not dd/mm/yyyy or YYYY-MM-DD")
+
+
+def _summary_of(rej: pd.DataFrame) -> str:
+    if rej.empty:
+        return "no rows"
+    top = rej.groupby("rule").size().sort_values(ascending=False).head(5)
+    return "rejects by rule: " + ", ".join(f"{r} {n}" for r, n in top.items())
+
+
+def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: str,
+                  log: RejectLog) -> tuple[pd.DataFrame, int]:
+    """Reject children whose episodes cannot form periods of care; drop unknown starts."""
+    child = ep["CHILD"].to_numpy()
+    same = np.r_[False, child[1:] == child[:-1]]          # row continues the previous child
+    nxt_same = np.r_[same[1:], False]
+    dec = ep["DEC"].to_numpy()
+    decom = ep["DECOM"].to_numpy()
+    prev_dec = _prev(dec, np.datetime64("NaT"))
+    nxt_decom = _next(decom, np.datetime64("NaT"))
+    open_ = pd.isna(dec)
+    bad = np.zeros(len(ep), dtype=bool)
+
+    m = open_ & nxt_same
+    log.add(ep[m], "DEC", "open_then_another",
+            pd.Series("episode has no end date but the child has a later episode starting "
+                      + pd.Series(nxt_decom[m]).dt.strftime("%d/%m/%Y").to_numpy(), index=ep.index[m]))
+    bad |= m
+    m = same & ~pd.isna(prev_dec) & (decom < prev_dec)
+    log.add(ep[m], "DECOM", "overlap",
+            pd.Series("episode starts before the child's previous episode ended ("
+                      + pd.Series(prev_dec[m]).dt.strftime("%d/%m/%Y").to_numpy() + ")",
+                      index=ep.index[m]))
+    bad |= m
+    rec = ep["REC"].to_numpy()
+    m = (rec == "X1") & (~nxt_same | (nxt_decom != dec))
+    log.add(ep[m], "REC", "chain_broken",
+            "REC X1 (care continues) but no episode of the child starts on the DEC date")
+    bad |= m
+    years = ep["_year"].to_numpy()
+    m = open_ & ~nxt_same & (years != last_year)
+    log.add(ep[m], "DEC", "not_rereported",
+            f"episode open at the end of its return year is missing from later returns (up to {last_year})")
+    bad |= m
+    if bad.any():
+        ep = _reject_children(ep, bad, log)
+        ep = ep.reset_index(drop=True)
+    # Periods that began before the data with their first episode missing: start unknown.
+    child = ep["CHILD"].to_numpy()
+    same = np.r_[False, child[1:] == child[:-1]]
+    prev_rec = _prev(ep["REC"].to_numpy(), "")
+    new_period = ~same | (prev_rec != "X1")
+    period = np.cumsum(new_period)
+    unknown = new_period & (ep["DECOM"] < obs_start).to_numpy() & (ep["RNE"] != "S").to_numpy()
+    drop = np.isin(period, period[unknown])
+    log.add(ep[drop], None, "start_unknown",
+            f"period of care began before {obs_start:%d/%m/%Y} and its first episode (RNE S) "
+            "is not in the files: its start date is unknown", value="")
+    return ep[~drop].reset_index(drop=True), int(unknown.sum())
+
+
+def _build(ep: pd.DataFrame, heads: pd.DataFrame, codes: Codes903, authority: str | None,
+           extract: pd.Timestamp, obs_start: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Journeys (one per period of care) and placements from ordered, checked episodes."""
+    child = ep["CHILD"].to_numpy()
+    rec = ep["REC"].to_numpy()
+    same = np.r_[False, child[1:] == child[:-1]]
+    new_period = ~same | (_prev(rec, "") != "X1")
+    period = np.cumsum(new_period) - 1
+    first = np.flatnonzero(new_period)
+    last = np.r_[first[1:] - 1, len(ep) - 1]
+
+    f = ep.iloc[first].reset_index(drop=True)
+    lst = ep.iloc[last].reset_index(drop=True)
+    ended = lst["REC"].map(lambda c: codes.reason_ended.get(c, {}))  # few distinct values
+    route = ended.map(lambda d: d.get("route")).astype(object)
+    exit_reason = ended.map(lambda d: d.get("exit")).astype(object)
+    exit_reason = exit_reason.where(route.isna(), "permanence")
+    has_exit = lst["REC"] != ""
+    exit_date = lst["DEC"].where(has_exit)
+
+    away = ~ep["PLACE"].isin(list(codes.at_home_places)).to_numpy()
+    acc = pd.Series(ep["DECOM"].to_numpy()[away]).groupby(period[away]).min()
+    accommodated = pd.Series(acc, index=range(len(first))).reindex(range(len(first)))
+
+    journeys = pd.DataFrame({
+        "journey_id": f["CHILD"] + "-" + _ymd(f["DECOM"]),
+        "child_id": f["CHILD"],
+        "authority": authority or DEFAULT_AUTHORITY,
+        "sex": f["CHILD"].map(heads["sex"]),
+        "date_of_birth": f["CHILD"].map(heads["dob"]).astype("datetime64[ns]"),
+        "looked_after_date": f["DECOM"],
+        "legal_basis": f["LS"].map(codes.legal_basis).fillna(codes.legal_default),
+        "accommodated_date": accommodated.to_numpy().astype("datetime64[ns]"),
+        "permanence_recommendation_date": pd.NaT,
+        "planned_route": None,
+        "panel_date": pd.NaT,
+        "adm_decision_date": pd.NaT,
+        "application_lodged_date": pd.NaT,
+        "permanence_route": route.where(route.notna(), None),
+        "permanence_date": lst["DEC"].where(route.notna()),
+        "exit_date": exit_date,
+        "exit_reason": exit_reason.where(has_exit, None),
+        "extract_date": extract,
+    })
+    for c in JOURNEY_COLUMNS:
+        if c.kind == "date":
+            journeys[c.name] = pd.to_datetime(journeys[c.name]).astype("datetime64[ns]")
+    journeys = journeys[[c.name for c in JOURNEY_COLUMNS]]
+
+    place = ep["PLACE"].to_numpy()
+    new_pl = new_period | ep["RNE"].isin(list(codes.new_placement_rne)).to_numpy() | np.r_[
+        True, place[1:] != place[:-1]]
+    p_first = np.flatnonzero(new_pl)
+    p_last = np.r_[p_first[1:] - 1, len(ep) - 1]
+    jid = journeys["journey_id"].to_numpy()[period[p_first]]
+    placements = pd.DataFrame({
+        "journey_id": jid,
+        "start_date": ep["DECOM"].to_numpy()[p_first],
+        "end_date": ep["DEC"].to_numpy()[p_last],
+        "placement_type": pd.Series(place[p_first]).map(codes.placement_type).fillna(
+            codes.placement_default).to_numpy(),
+    })
+    placements = placements[[c.name for c in PLACEMENT_COLUMNS]]
+    n_late = int((journeys["looked_after_date"] < obs_start).sum())
+    return journeys, placements, n_late
+
+
+def _counts(heads: pd.DataFrame, n_read: dict, ep_files: list[str], file_years: list[str],
+            rej: pd.DataFrame, header_files: list[str], final: pd.DataFrame) -> pd.DataFrame:
+    """Rows read, accepted, rejected and left out (duplicates, short breaks), per input file."""
+    rejected = rej[["file", "line"]].drop_duplicates().groupby("file").size()
+    used = final.groupby("_file").size()
+    rows = []
+    for name in header_files:
+        n = int((heads["_file"] == name).sum())
+        r = int(rejected.get(name, 0))
+        rows.append({"file": name, "kind": "header", "year": "", "read": n,
+                     "accepted": n - r, "rejected": r, "left_out": 0})
+    for name, yr in zip(ep_files, file_years, strict=True):
+        n, r, acc = n_read[name], int(rejected.get(name, 0)), int(used.get(name, 0))
+        rows.append({"file": name, "kind": "episodes", "year": yr, "read": n,
+                     "accepted": acc, "rejected": r, "left_out": n - acc - r})
+    return pd.DataFrame(rows)
