@@ -1,0 +1,702 @@
+"""Competing risks: exact Aalen–Johansen cumulative incidence by route, and Gray's test.
+
+Routes to permanence compete with each other and with leaving care without permanence
+(outcome ``"exit"``), so the share of children reaching permanence by a given route is a
+*cumulative incidence function* (CIF), never ``1 − KM`` with the other routes censored.
+See ``docs/competing-risks.md`` for the conventions; in short:
+
+* **Ties** are exact: every event at a time is counted together (no jitter, no randomness).
+* **Risk set**: a journey is at risk at ``t`` iff ``entry < t <= time``, except that
+  ``entry <= 0`` means "followed from the origin", so it is also at risk at ``t = 0``
+  (day-0 events count, as in R's ``Surv(time, status)``). Censorings at ``t`` are at risk
+  at ``t``. A journey with ``entry == time > 0`` is never at risk and is left out
+  (R refuses such rows); the number left out is reported.
+* **Variance**: ``"ij"`` (default), the infinitesimal-jackknife variance that R's
+  multi-state ``survfit`` reports, which allows late entry; or ``"cuminc"``, the variance of
+  ``cmprsk::cuminc`` (no late entry).
+* **Gray's test** (Gray 1988, rho = 0) as in ``cmprsk::cuminc(...)$Tests``.
+
+All of it is checked against R (``tests/reference/competing_reference.R``) to 1e-6.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pace_analysis.errors import PaceError
+from pace_analysis.routes import RouteSet, load_route_set
+
+#: Outcome of a journey still waiting at the end of follow-up.
+CENSORED = "censored"
+#: Outcome of a journey that left care without legal permanence (a competing state).
+EXIT = "exit"
+#: Pseudo-route holding the probability of still waiting (1 − sum of all CIFs).
+WAITING = "waiting"
+VARIANCES = ("ij", "cuminc")
+CONF_TYPES = ("log-log", "log", "plain")
+TABLE_COLUMNS = ("group", "route", "time_days", "at_risk", "events", "cif", "std_err",
+                 "ci_lower", "ci_upper")
+
+
+@dataclass(frozen=True)
+class AalenJohansenResult:
+    """Aalen–Johansen estimate at each distinct event time.
+
+    Attributes
+    ----------
+    states : tuple of str
+        Absorbing states (column order of ``events``, ``cif`` and ``variance``).
+    time : ndarray, shape (T,)
+        Distinct times at which at least one event (of any state) happened.
+    at_risk : ndarray, shape (T,)
+        Number at risk just before each time.
+    events : ndarray, shape (T, K)
+        Events in each state at each time.
+    cif : ndarray, shape (T, K)
+        Cumulative incidence of each state just after each time.
+    survival : ndarray, shape (T,)
+        Probability of still being in the initial state (still waiting) just after each time.
+    variance, survival_variance : ndarray
+        Variance of ``cif`` (T, K) and of ``survival`` (T,) by the chosen method.
+    variance_method : str
+        ``"ij"`` or ``"cuminc"``.
+    n : int
+        Subjects used. ``n_dropped`` counts those never at risk (``entry == time > 0``).
+    n_at_risk_start : int
+        Number at risk at time 0 (followed from the origin).
+    max_time : float
+        Largest follow-up time (event or censoring); NaN when there are no subjects.
+    """
+
+    states: tuple[str, ...]
+    time: np.ndarray
+    at_risk: np.ndarray
+    events: np.ndarray
+    cif: np.ndarray
+    survival: np.ndarray
+    variance: np.ndarray
+    survival_variance: np.ndarray
+    variance_method: str
+    n: int
+    n_dropped: int
+    n_at_risk_start: int
+    max_time: float
+
+
+def _risk_index(sorted_ref: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
+    return np.searchsorted(sorted_ref, values, side=side)
+
+
+def aalen_johansen(
+    time: Sequence[float] | np.ndarray,
+    event: Sequence[str] | np.ndarray,
+    entry: Sequence[float] | np.ndarray | None = None,
+    states: Sequence[str] | None = None,
+    *,
+    variance: str = "ij",
+    censored: str = CENSORED,
+) -> AalenJohansenResult:
+    """Exact, tie-aware Aalen–Johansen estimate of cumulative incidence with late entry.
+
+    Parameters
+    ----------
+    time : array-like of float
+        Time of the event or censoring (>= 0).
+    event : array-like of str
+        State entered at ``time``, or ``censored`` for censoring.
+    entry : array-like of float, optional
+        Late-entry (left-truncation) time; at risk on ``(entry, time]``. ``entry <= 0``
+        (or None) means followed from the origin, at risk from time 0 inclusive.
+    states : sequence of str, optional
+        Absorbing states, in output order; default the sorted observed event labels. States
+        listed without events get a CIF of 0.
+    variance : {"ij", "cuminc"}
+        ``"ij"``: infinitesimal jackknife, as R's multi-state ``survfit`` (``std.err``);
+        ``"cuminc"``: as ``cmprsk::cuminc`` (``var``), which has no late entry.
+    censored : str
+        Label of censoring.
+
+    Returns
+    -------
+    AalenJohansenResult
+
+    Raises
+    ------
+    PaceError
+        Mismatched lengths, missing or negative times, ``entry > time``, an event label
+        not in ``states``, or ``variance="cuminc"`` with late entry.
+    """
+    if variance not in VARIANCES:
+        raise PaceError(f"variance must be one of {', '.join(VARIANCES)}; got {variance!r}")
+    t = np.asarray(time, dtype=float)
+    ev = np.asarray(event, dtype=object)
+    if t.ndim != 1 or ev.shape != t.shape:
+        raise PaceError(f"time and event must be 1-d of equal length; got {t.shape}, {ev.shape}")
+    e = np.zeros_like(t) if entry is None else np.asarray(entry, dtype=float)
+    if e.shape != t.shape:
+        raise PaceError(f"entry must have the length of time; got {e.shape}, {t.shape}")
+    if np.isnan(t).any() or np.isnan(e).any():
+        raise PaceError("time and entry must not be missing (NaN)")
+    if (t < 0).any():
+        raise PaceError("time must be >= 0")
+    if (e > t).any():
+        raise PaceError(f"entry is after time for {int((e > t).sum())} subject(s)")
+    observed = sorted({str(x) for x in ev.tolist()} - {censored})
+    states = tuple(observed if states is None else (str(s) for s in states))
+    if censored in states or len(set(states)) != len(states):
+        raise PaceError(f"states must be distinct and exclude {censored!r}: {states}")
+    unknown = set(observed) - set(states)
+    if unknown:
+        raise PaceError(f"event label(s) not among states {states}: {sorted(unknown)}")
+    k = len(states)
+    code_of = {s: i for i, s in enumerate(states)}
+    code_of[censored] = k
+    st = np.array([code_of[str(x)] for x in ev.tolist()], dtype=np.int64) if len(ev) else \
+        np.zeros(0, dtype=np.int64)
+
+    # entry <= 0 means "followed from the origin": at risk at t = 0 as well.
+    e = np.where(e <= 0, -np.inf, e)
+    keep = e < t
+    keep |= np.isinf(e)
+    n_dropped = int((~keep).sum())
+    t, e, st = t[keep], e[keep], st[keep]
+    late = bool(np.isfinite(e).any())
+    if late and variance == "cuminc":
+        raise PaceError("variance='cuminc' (cmprsk) has no late entry; use variance='ij'")
+    n = len(t)
+
+    ut, tidx = np.unique(t, return_inverse=True)
+    counts = np.bincount(tidx * (k + 1) + st, minlength=len(ut) * (k + 1)).reshape(-1, k + 1)
+    d_state = counts[:, :k]
+    is_event_time = d_state.sum(axis=1) > 0
+    times = ut[is_event_time]
+    dk = d_state[is_event_time].astype(float)
+    d = dk.sum(axis=1)
+    # number at risk at each event time: #{entry < t} - #{time < t}
+    n_time_before = np.concatenate([[0], np.cumsum(counts.sum(axis=1))])[:-1][is_event_time]
+    e_sorted = np.sort(e)
+    y = (_risk_index(e_sorted, times, "left") - n_time_before).astype(float)
+
+    da_k = dk / y[:, None] if len(times) else dk
+    da = d / y if len(times) else d
+    surv = np.cumprod(1.0 - da)
+    surv_m = np.concatenate([[1.0], surv[:-1]])
+    cif = np.cumsum(surv_m[:, None] * da_k, axis=0)
+
+    if variance == "ij":
+        var, svar = _ij_variance(t, e, st, k, times, y, dk, d, da_k, da, surv, surv_m, cif, late)
+    else:
+        var = _cuminc_variance(dk, d, y, surv, surv_m, cif)
+        svar = np.full_like(surv, np.nan)
+    return AalenJohansenResult(
+        states=states, time=times, at_risk=y, events=dk, cif=cif, survival=surv,
+        variance=var, survival_variance=svar, variance_method=variance, n=n,
+        n_dropped=n_dropped, n_at_risk_start=int(np.isinf(e).sum()),
+        max_time=float(t.max()) if n else float("nan"),
+    )
+
+
+def _ij_variance(t, e, st, k, times, y, dk, d, da_k, da, surv, surv_m, cif, late):
+    """Infinitesimal-jackknife variance of the CIFs and of the waiting probability.
+
+    The influence of subject i on F_k(t) is A_i(t) - F_k(t) B_i(t) + C_i(t), with
+    A = sum S(u-) a_ik(u), B = sum b(u) a_i(u), C = sum b(u) F_k(u) a_i(u),
+    a_i(u) = (dN_i(u) - Y_i(u) dA(u)) / Y(u) and b = 1 / (1 - dA). The variance, the sum
+    over subjects of the squared influence, is accumulated over event times from sums of
+    products of these processes, each of which needs only per-time counts (and, with late
+    entry, sums over the risk set of each subject's value at entry).
+    """
+    nt = len(times)
+    if nt == 0:
+        return np.zeros((0, k)), np.zeros(0)
+    full = da >= 1.0
+    if full[:-1].any():
+        warnings.warn("all-state survival reaches 0 before the last event time (late entrants "
+                      "afterwards); the IJ variance ignores their influence through S", stacklevel=3)
+    b = np.where(full, 0.0, 1.0 / np.where(full, 1.0, 1.0 - da))
+
+    helper = _LateEntry(t, e, st, k, times, d, dk) if late else None
+
+    def pair(p, alpha, q, beta):
+        # sum over subjects of X_i(t) Z_i(t); alpha/beta: state index, or None for "any"
+        d_a = d if alpha is None else dk[:, alpha]
+        d_b = d if beta is None else dk[:, beta]
+        d_ab = d_a if alpha == beta else (dk[:, alpha] if beta is None else
+                                          dk[:, beta] if alpha is None else np.zeros(nt))
+        inc = p * q * (d_ab - d_a * d_b / y) / (y * y)
+        if helper is not None:
+            inc = inc + p * helper.cross(alpha, q, beta, y, d_a / y) \
+                + q * helper.cross(beta, p, alpha, y, d_b / y)
+        return np.cumsum(inc)
+
+    m_bb = pair(b, None, b, None)
+    svar = surv * surv * m_bb
+    var = np.empty((nt, k))
+    for j in range(k):
+        f = cif[:, j]
+        c = b * f
+        m_aa = pair(surv_m, j, surv_m, j)
+        m_cc = pair(c, None, c, None)
+        m_ab = pair(surv_m, j, b, None)
+        m_ac = pair(surv_m, j, c, None)
+        m_bc = pair(b, None, c, None)
+        var[:, j] = m_aa + f * f * m_bb + m_cc - 2 * f * m_ab + 2 * m_ac - 2 * f * m_bc
+    return np.maximum(var, 0.0), np.maximum(svar, 0.0)
+
+
+class _LateEntry:
+    """Risk-set sums of each subject's accumulated process value at its entry time."""
+
+    def __init__(self, t, e, st, k, times, d, dk):
+        nt = len(times)
+        # m: event times <= entry (at risk at t_j iff m <= j); c: event times <= time
+        # (left the risk set before t_j iff c <= j; an event subject's own index is c - 1)
+        m = np.searchsorted(times, e, side="right")
+        c = np.searchsorted(times, t, side="right")
+        key = (m * (nt + 1) + c) * (k + 1) + st
+        ukey, cnt = np.unique(key, return_counts=True)
+        self.st = ukey % (k + 1)
+        mc = ukey // (k + 1)
+        self.m, self.c = mc // (nt + 1), mc % (nt + 1)
+        self.cnt = cnt.astype(float)
+        self.k, self.nt, self.d, self.dk = k, nt, d, dk
+
+    def cross(self, alpha, q, beta, y, da_alpha):
+        """(1/Y)[sum over D^alpha of R(e_i) - dA^alpha * sum over the risk set of R(e_i)].
+
+        R(s) = sum_{v <= s} q(v) dA^beta(v) / Y(v): a subject at risk at t has accumulated
+        -(R(t-) - R(entry)) of the beta process; the R(t-) parts cancel.
+        """
+        nt, k = self.nt, self.k
+        d_beta = self.d if beta is None else self.dk[:, beta]
+        r = np.concatenate([[0.0], np.cumsum(q * d_beta / (y * y))])  # r[m] = R(t_{m-1})
+        w = r[self.m] * self.cnt
+        entered = np.cumsum(np.bincount(self.m, weights=w, minlength=nt + 1))[:nt]
+        left = np.cumsum(np.bincount(self.c, weights=w, minlength=nt + 1))[:nt]
+        sel = (self.st < k) if alpha is None else (self.st == alpha)
+        ev = np.bincount(self.c[sel] - 1, weights=w[sel], minlength=nt)[:nt]
+        return (ev - da_alpha * (entered - left)) / y
+
+
+def _cuminc_variance(dk, d, y, surv, surv_m, cif):
+    """Variance of each CIF as computed by cmprsk's ``cinc`` (Gray), held between events."""
+    nt, k = dk.shape
+    if nt == 0:
+        return np.zeros((0, k))
+    fk, fkn = surv_m, surv
+    safe = np.where(fkn > 0, fkn, 1.0)
+    var = np.empty((nt, k))
+    for j in range(k):
+        f = cif[:, j]
+        nd1 = dk[:, j]
+        nd2 = d - nd1
+
+        def tie(nd):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(nd > 1, 1.0 - (nd - 1.0) / (y - 1.0), 1.0)
+
+        ok2 = (nd2 > 0) & (fkn > 0)
+        t6 = np.where(ok2, fk * fk * tie(nd2) * nd2 / (y * y), 0.0)
+        t3, t4 = 1.0 / safe, f / safe
+        ok1 = nd1 > 0
+        t6b = np.where(ok1, fk * fk * tie(nd1) * nd1 / (y * y), 0.0)
+        t3b = np.where(fkn > 0, 1.0 / safe, 0.0)
+        t4b = 1.0 + t3b * f
+        v1 = np.cumsum(t4 * t4 * t6 + t4b * t4b * t6b)
+        v2 = np.cumsum(t3 * t4 * t6 + t3b * t4b * t6b)
+        v3 = np.cumsum(t3 * t3 * t6 + t3b * t3b * t6b)
+        v = np.where(ok1, v1 + f * f * v3 - 2 * f * v2, np.nan)
+        var[:, j] = pd.Series(v).ffill().fillna(0.0).to_numpy()
+    return var
+
+
+def _gray_statistic(time, cause, group, n_groups, rho=0.0, block=256):
+    """Gray's (1988) score and its variance for one cause, as cmprsk's ``crstm``.
+
+    ``cause`` is 0 censored, 1 the cause of interest, 2 any other cause; ``group`` is
+    0..n_groups-1. Returns the score for the first ``n_groups - 1`` groups and its
+    variance matrix.
+    """
+    g = n_groups
+    ut, tidx = np.unique(time, return_inverse=True)
+    cnt = np.bincount((tidx * g + group) * 3 + cause, minlength=len(ut) * g * 3)
+    cnt = cnt.reshape(len(ut), g, 3).astype(float)
+    left = np.cumsum(cnt.sum(axis=2), axis=0)  # number with time <= t, by group
+    rs_all = np.bincount(group, minlength=g)[None, :] - np.vstack([np.zeros((1, g)), left[:-1]])
+    keep = (cnt[:, :, 1:].sum(axis=(1, 2))) > 0
+    rs, d1, d2 = rs_all[keep], cnt[keep, :, 1], cnt[keep, :, 2]
+    nd1 = d1.sum(axis=1)
+    present = rs > 0
+    rs_safe = np.where(present, rs, 1.0)
+    fac = np.where(present, (rs - d1 - d2) / rs_safe, 1.0)
+    skm = np.cumprod(fac, axis=0)
+    skmm = np.vstack([np.ones((1, g)), skm[:-1]])
+    f1 = np.cumsum(np.where(present, skmm * d1 / rs_safe, 0.0), axis=0)
+    f1m = np.vstack([np.zeros((1, g)), f1[:-1]])
+    skmm_safe = np.where(skmm > 0, skmm, 1.0)
+    t1 = np.where(present, rs / skmm_safe, 0.0)
+    tr = t1.sum(axis=1)
+    tq = np.where(present, rs * (1 - f1m) / skmm_safe, 0.0).sum(axis=1)
+    f = np.cumsum(nd1 / tr)
+    fm = np.concatenate([[0.0], f[:-1]])
+    fb = (1 - fm) ** rho
+    score = (fb[:, None] * np.where(
+        present, d1 - nd1[:, None] * rs * (1 - f1m) / (skmm_safe * tq[:, None]), 0.0
+    )).sum(axis=0)[: g - 1]
+
+    # a_t = fb (diag(t1) - t1 t1' / tr); c_t = cumulative sum of a_t nd1 / (tr (1 - fm))
+    coef = np.where(nd1 > 0, nd1 / (tr * np.where(fm < 1, 1 - fm, 1.0)), 0.0)
+    # per-time weights of the cause-1 and other-cause variance terms, by group k
+    skm_safe = np.where(skm > 0, skm, 1.0)
+    t4a = np.where(skm > 0, 1 - (1 - f[:, None]) / skm_safe, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t5a = np.where(nd1[:, None] > 1, 1 - (nd1[:, None] - 1) / (tr[:, None] * skmm - 1), 1.0)
+    t3a = np.where(present & (nd1[:, None] > 0), t5a * skmm * nd1[:, None] / (tr[:, None] * rs_safe), 0.0)
+    ok2 = (skm > 0) & (d2 > 0)
+    t4b = np.where(ok2, (1 - f[:, None]) / skm_safe, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t5b = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
+    t3b = np.where(ok2, t5b * skmm**2 * d2 / rs_safe**2, 0.0)
+
+    v = np.zeros((g - 1, g - 1))
+    v2 = np.zeros((g - 1, g))
+    v3 = (t4a**2 * t3a + t4b**2 * t3b).sum(axis=0)
+    c_prev = np.zeros((g, g))
+    for s in range(0, len(tr), block):
+        sl = slice(s, s + block)
+        a = fb[sl, None, None] * (t1[sl, :, None] * np.eye(g)[None]
+                                  - t1[sl, :, None] * t1[sl, None, :] / tr[sl, None, None])
+        c = c_prev[None] + np.cumsum(a * coef[sl, None, None], axis=0)
+        c_prev = c[-1]
+        a, c = a[:, : g - 1, :], c[:, : g - 1, :]
+        w = a - t4a[sl, None, :] * c  # (T, g-1, g)
+        v += np.einsum("tk,tik,tjk->ij", t3a[sl], w, w)
+        v2 += np.einsum("tk,tik->ik", t4a[sl] * t3a[sl], w)
+        u = t4b[sl, None, :] * c
+        v += np.einsum("tk,tik,tjk->ij", t3b[sl], u, u)
+        v2 -= np.einsum("tk,tik->ik", t4b[sl] * t3b[sl], u)
+    c_end = c_prev[: g - 1, :]
+    v += (c_end * v3[None, :]) @ c_end.T + c_end @ v2.T + v2 @ c_end.T
+    return score, v
+
+
+# ----------------------------------------------------------------------------- frame level
+
+
+def _route_codes(frame: pd.DataFrame, routes) -> tuple[str, ...]:
+    if isinstance(routes, RouteSet):
+        codes = routes.route_codes
+    elif isinstance(routes, str):
+        codes = load_route_set(routes).route_codes
+    elif routes is not None:
+        codes = tuple(str(r) for r in routes)
+    else:
+        rs = frame.attrs.get("route_set")
+        rs = load_route_set(rs) if isinstance(rs, str) else rs
+        codes = rs.route_codes if isinstance(rs, RouteSet) else load_route_set().route_codes
+        seen = set(frame["outcome"].astype(str)) - {EXIT, CENSORED} - set(codes)
+        codes = tuple(codes) + tuple(sorted(seen))
+    if EXIT in codes or CENSORED in codes or WAITING in codes:
+        raise PaceError(f"route codes must not include {EXIT!r}, {CENSORED!r} or {WAITING!r}")
+    bad = set(frame["outcome"].astype(str)) - {EXIT, CENSORED} - set(codes)
+    if bad:
+        raise PaceError(f"outcome(s) {sorted(bad)} are not routes {list(codes)}, 'exit' or "
+                        "'censored'")
+    return tuple(codes)
+
+
+def _check_frame(frame: pd.DataFrame, need: Sequence[str]) -> None:
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise PaceError(f"analysis frame lacks column(s): {', '.join(missing)}")
+    for c in need:
+        if frame[c].isna().any():
+            raise PaceError(f"analysis frame column {c!r} has {int(frame[c].isna().sum())} "
+                            "missing value(s)")
+
+
+def _groups(frame: pd.DataFrame, by) -> list[tuple[str, np.ndarray]]:
+    """(label, row positions) for each non-empty group, in category or sorted order."""
+    if by is None:
+        return [("All", np.arange(len(frame)))] if len(frame) else []
+    cols = [by] if isinstance(by, str) else list(by)
+    _check_frame(frame, cols)
+    keys = []
+    for c in cols:
+        s = frame[c]
+        levels = (list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype)
+                  else sorted(s.unique(), key=str))
+        keys.append(pd.Categorical(s, categories=levels).codes.astype(np.int64))
+        keys[-1] = (keys[-1], levels)
+    code = np.zeros(len(frame), dtype=np.int64)
+    for k_codes, levels in keys:
+        code = code * len(levels) + k_codes
+    order = np.argsort(code, kind="stable")
+    uniq, starts = np.unique(code[order], return_index=True)
+    out = []
+    for u, rows in zip(uniq, np.split(order, starts[1:]), strict=True):
+        parts, rest = [], int(u)
+        for _, levels in reversed(keys):
+            parts.append(str(levels[rest % len(levels)]))
+            rest //= len(levels)
+        out.append((" / ".join(reversed(parts)), rows))
+    return out
+
+
+def _conf_int(p: np.ndarray, se: np.ndarray, conf_level: float, conf_type: str):
+    """Pointwise CI as R's ``survfit`` (``survfit_confint``), clamped to [0, 1].
+
+    Where ``p`` is 0 or 1 (R gives NA for log-log) or ``se`` is 0, the interval is ``[p, p]``.
+    """
+    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    inner = (p > 0) & (p < 1) & (se > 0)
+    ps = np.where(inner, p, 0.5)
+    sl = np.where(inner, se / ps, 0.0)  # se of log(p)
+    if conf_type == "plain":
+        lo, hi = p - z * se, p + z * se
+    elif conf_type == "log":
+        lo, hi = np.exp(np.log(ps) - z * sl), np.exp(np.log(ps) + z * sl)
+    else:
+        s2 = z * sl / np.log(ps)
+        lo = np.exp(-np.exp(np.log(-np.log(ps)) - s2))
+        hi = np.exp(-np.exp(np.log(-np.log(ps)) + s2))
+    lo = np.where(inner, lo, p)
+    hi = np.where(inner, hi, p)
+    return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+
+
+def _greenwood(res: AalenJohansenResult) -> np.ndarray:
+    d = res.events.sum(axis=1)
+    y = res.at_risk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > d, d / (y * (y - d)), 0.0)
+    return res.survival**2 * np.cumsum(term)
+
+
+def cumulative_incidence(
+    frame: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    routes: RouteSet | str | Sequence[str] | None = None,
+    conf_level: float = 0.95,
+    *,
+    conf_type: str = "log-log",
+    variance: str = "ij",
+    waiting: bool = True,
+) -> pd.DataFrame:
+    """Cumulative incidence of each route (and of leaving care without permanence).
+
+    Non-permanence exits (``outcome == "exit"``) are a competing state, shown as route
+    ``"exit"``; ``"censored"`` journeys are censored. Late entry uses ``entry_days``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Analysis frame (:func:`pace_analysis.cohort.build_frame`); needs ``time_days``,
+        ``outcome`` and optionally ``entry_days``.
+    by : str or list of str, optional
+        Grouping column(s); ``group`` is ``"All"`` when None. Groups with no journeys get
+        no rows; several columns are joined as ``"a / b"``.
+    routes : RouteSet, route-set name or sequence of str, optional
+        Route codes, in output order; routes without events get a CIF of 0. Default: the
+        frame's ``attrs["route_set"]``, else Scotland's, plus any other observed codes.
+    conf_level : float
+        Confidence level of the pointwise intervals.
+    conf_type : {"log-log", "log", "plain"}
+        Transform of the interval, as R's ``survfit(conf.type=)``.
+    variance : {"ij", "cuminc"}
+        See :func:`aalen_johansen`. With ``"cuminc"`` the waiting row uses Greenwood.
+    waiting : bool
+        Add rows with route ``"waiting"``: the probability of still waiting,
+        ``1 − sum of all CIFs`` (the routes, exit and waiting sum to 1 at every time).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group, route, time_days, at_risk, events, cif, std_err, ci_lower,
+        ci_upper``; one row per group, route and time: 0, each time with an event of any
+        state in the group, and the group's last follow-up time. Empty for an empty frame.
+    """
+    if not 0 < conf_level < 1:
+        raise PaceError(f"conf_level must be between 0 and 1; got {conf_level}")
+    if conf_type not in CONF_TYPES:
+        raise PaceError(f"conf_type must be one of {', '.join(CONF_TYPES)}; got {conf_type!r}")
+    _check_frame(frame, ["time_days", "outcome"])
+    codes = _route_codes(frame, routes)
+    states = codes + (EXIT,)
+    time = frame["time_days"].to_numpy(dtype=float)
+    entry = (frame["entry_days"].to_numpy(dtype=float) if "entry_days" in frame.columns
+             else np.zeros(len(frame)))
+    if np.isnan(entry).any():
+        raise PaceError("analysis frame column 'entry_days' has missing values")
+    outcome = frame["outcome"].astype(str).to_numpy(dtype=object)
+    pieces = []
+    for label, rows in _groups(frame, by):
+        res = aalen_johansen(time[rows], outcome[rows], entry[rows], states, variance=variance)
+        if res.n == 0:  # every journey entered at its own end: nothing to estimate
+            continue
+        pieces.append(_group_table(label, res, time[rows], entry[rows], conf_level,
+                                   conf_type, waiting))
+    if not pieces:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in TABLE_COLUMNS}).astype(
+            {"group": object, "route": object, "at_risk": np.int64, "events": np.int64})
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _group_table(label, res, time, entry, conf_level, conf_type, waiting):
+    t = res.time
+    e_sorted = np.sort(np.where(entry <= 0, -np.inf, entry))
+    t_sorted = np.sort(time)
+    grid = t
+    prepend = len(t) == 0 or t[0] > 0
+    append = res.n > 0 and (len(t) == 0 or res.max_time > t[-1])
+    extra = [0.0] if prepend else []
+    grid = np.concatenate([extra, t, [res.max_time] if append else []])
+    at_risk = (np.searchsorted(e_sorted, grid, "left") - np.searchsorted(t_sorted, grid, "left"))
+    k = len(res.states)
+
+    def pad(a, fill):
+        head = np.full((1,) + a.shape[1:], fill) if prepend else a[:0]
+        tail = a[-1:] if append and len(a) else (np.full((1,) + a.shape[1:], fill)
+                                                 if append else a[:0])
+        return np.concatenate([head, a, tail])
+
+    cif = pad(res.cif, 0.0)
+    var = pad(res.variance, 0.0)
+    ev = pad(res.events, 0.0)
+    if append:
+        ev[-1] = 0.0
+    surv = pad(res.survival, 1.0)
+    svar = pad(res.survival_variance if res.variance_method == "ij" else _greenwood(res), 0.0)
+    names = list(res.states)
+    cols = [cif[:, j] for j in range(k)]
+    vars_ = [var[:, j] for j in range(k)]
+    evs = [ev[:, j] for j in range(k)]
+    if waiting:
+        names.append(WAITING)
+        cols.append(surv)
+        vars_.append(svar)
+        evs.append(ev.sum(axis=1))
+    out = []
+    for name, p, v, n_ev in zip(names, cols, vars_, evs, strict=True):
+        se = np.sqrt(np.maximum(v, 0.0))
+        lo, hi = _conf_int(p, se, conf_level, conf_type)
+        out.append(pd.DataFrame({
+            "group": label, "route": name, "time_days": grid,
+            "at_risk": at_risk.astype(np.int64), "events": n_ev.astype(np.int64),
+            "cif": p, "std_err": se, "ci_lower": lo, "ci_upper": hi,
+        }))
+    return pd.concat(out, ignore_index=True)
+
+
+def cif_at(table: pd.DataFrame, times_days: float | Sequence[float]) -> pd.DataFrame:
+    """Look up a :func:`cumulative_incidence` table (a step function) at chosen times.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`cumulative_incidence`.
+    times_days : float or sequence of float
+        Times (days since origin, >= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, route, time_days, cif, std_err, ci_lower, ci_upper, beyond_follow_up``:
+        the values at the last table time <= each time. After a group's last follow-up
+        time the estimate is not defined: values are NaN and ``beyond_follow_up`` is True.
+    """
+    ts = np.atleast_1d(np.asarray(times_days, dtype=float))
+    if np.isnan(ts).any() or (ts < 0).any():
+        raise PaceError("times_days must be non-negative numbers")
+    value_cols = ["cif", "std_err", "ci_lower", "ci_upper"]
+    out = []
+    for (group, route), sub in table.groupby(["group", "route"], sort=False):
+        tt = sub["time_days"].to_numpy()
+        pos = np.searchsorted(tt, ts, side="right") - 1
+        beyond = ts > tt[-1]
+        vals = {c: np.where(beyond, np.nan, sub[c].to_numpy()[np.maximum(pos, 0)])
+                for c in value_cols}
+        out.append(pd.DataFrame({"group": group, "route": route, "time_days": ts, **vals,
+                                 "beyond_follow_up": beyond}))
+    if not out:
+        return pd.DataFrame(columns=["group", "route", "time_days", *value_cols,
+                                     "beyond_follow_up"])
+    return pd.concat(out, ignore_index=True)
+
+
+def gray_test(
+    frame: pd.DataFrame,
+    by: str | Sequence[str],
+    route: str | None = None,
+    routes: RouteSet | str | Sequence[str] | None = None,
+    *,
+    rho: float = 0.0,
+) -> pd.DataFrame:
+    """Gray's (1988) test that a route's cumulative incidence is equal across groups.
+
+    Matches ``cmprsk::cuminc(ftime, fstatus, group, rho = 0)$Tests``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Analysis frame; ``outcome`` "exit" is a competing state, "censored" censored.
+    by : str or list of str
+        Grouping column(s); groups with no journeys are left out (as cmprsk does).
+    route : str, optional
+        One route code (or ``"exit"``) to test; default every route and ``"exit"``.
+    routes : RouteSet, route-set name or sequence of str, optional
+        As in :func:`cumulative_incidence`.
+    rho : float
+        Power of the weight ``(1 − F(t−))^rho``; 0 gives the log-rank-like test.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``route, statistic, df, p_value, note``. A route without events, or whose score
+        variance is singular, has NaN statistic and p-value and says so in ``note``.
+
+    Raises
+    ------
+    PaceError
+        Fewer than two non-empty groups, late entry (Gray's test has none), or an unknown
+        route.
+    """
+    _check_frame(frame, ["time_days", "outcome"])
+    codes = _route_codes(frame, routes)
+    if "entry_days" in frame.columns and (frame["entry_days"].to_numpy(dtype=float) > 0).any():
+        raise PaceError("Gray's test does not allow late entry (entry_days > 0); "
+                        "compare cumulative incidence curves instead")
+    groups = _groups(frame, by)
+    if len(groups) < 2:
+        raise PaceError(f"Gray's test needs at least two non-empty groups; got {len(groups)}")
+    targets = codes + (EXIT,) if route is None else (str(route),)
+    if targets[0] not in codes + (EXIT,):
+        raise PaceError(f"unknown route {route!r}; routes: {list(codes + (EXIT,))}")
+    group = np.empty(len(frame), dtype=np.int64)
+    for i, (_, rows) in enumerate(groups):
+        group[rows] = i
+    time = frame["time_days"].to_numpy(dtype=float)
+    outcome = frame["outcome"].astype(str).to_numpy()
+    censored = outcome == CENSORED
+    df = len(groups) - 1
+    rows = []
+    for r in targets:
+        cause = np.where(censored, 0, np.where(outcome == r, 1, 2))
+        stat, p, note = np.nan, np.nan, ""
+        if not (cause == 1).any():
+            note = "no events of this route"
+        else:
+            score, v = _gray_statistic(time, cause, group, len(groups), rho=rho)
+            if np.linalg.matrix_rank(v) < df:
+                note = "score variance is singular"
+            else:
+                stat = float(score @ np.linalg.solve(v, score))
+                p = float(stats.chi2.sf(stat, df))
+        rows.append({"route": r, "statistic": stat, "df": df, "p_value": p, "note": note})
+    return pd.DataFrame(rows)
