@@ -104,26 +104,48 @@ def _date_message(value: str) -> str:
     return "not a date in the form YYYY-MM-DD."
 
 
+def _per_value(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply *func* to the distinct values of *s* only (dates and codes repeat a lot)."""
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    result = func(pd.Series(uniques, dtype=object))
+    return pd.Series(result.to_numpy()[codes], index=s.index, dtype=result.dtype)
+
+
+def strip(s: pd.Series) -> pd.Series:
+    """Text with surrounding white space removed (computed once per distinct value)."""
+    return _per_value(s.astype(str), lambda u: u.str.strip().astype(object))
+
+
 def parse_dates(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse ISO dates; return the dates (NaT when empty or bad) and a bad-value mask."""
-    s = text.str.strip()
-    iso = s.str.fullmatch(_ISO).to_numpy(dtype=bool)
-    dates = pd.to_datetime(s.where(iso), format="%Y-%m-%d", errors="coerce")
-    bad = (s != "").to_numpy() & dates.isna().to_numpy()
-    return dates.astype("datetime64[ns]"), bad
+
+    def parse(u: pd.Series) -> pd.Series:
+        u = u.str.strip()
+        iso = u.str.fullmatch(_ISO).to_numpy(dtype=bool)
+        return pd.to_datetime(u.where(iso), format="%Y-%m-%d", errors="coerce")
+
+    dates = _per_value(text, parse).astype("datetime64[ns]")
+    bad = dates.isna().to_numpy() & (strip(text) != "").to_numpy()
+    return dates, bad
 
 
-def parse_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Typed copy of a text table: contract columns only, dates parsed, '' as None."""
+def parse_table(frame: pd.DataFrame, table: str,
+                dates: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """Typed copy of a text table: contract columns only, dates parsed, '' as None.
+
+    *dates* may hold date columns already parsed by :func:`parse_dates`.
+    """
     out = {}
     for col in TABLES[table]:
         if col.name not in frame.columns:
             continue
-        s = frame[col.name].astype(str).str.strip()
         if col.kind == "date":
-            out[col.name] = parse_dates(s)[0]
+            out[col.name] = (dates or {}).get(col.name)
+            if out[col.name] is None:
+                out[col.name] = parse_dates(frame[col.name].astype(str))[0]
         else:
-            out[col.name] = s.astype(object).where(s != "", None)
+            s = strip(frame[col.name])
+            out[col.name] = s.where(s != "", None)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
@@ -233,13 +255,14 @@ def _dates(text: pd.DataFrame, raw: pd.DataFrame, table: str, file: str, lines: 
 
 
 def _flag(out: _Problems, file: str, rule: str, mask, lines: np.ndarray, column: str,
-          raw: pd.DataFrame, message: Callable[[np.ndarray], list[str]] | str) -> None:
+          raw: pd.DataFrame, message: Callable[[np.ndarray], list[str]] | list[str] | str
+          ) -> None:
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return
     idx = np.flatnonzero(mask)
     values = raw[column].to_numpy(dtype=object)[idx] if column in raw.columns else [None] * len(idx)
-    msgs = message if isinstance(message, str) else message(idx)
+    msgs = message(idx) if callable(message) else message
     out.add_many(file, rule, lines[idx], column, values, msgs)
 
 
@@ -446,7 +469,7 @@ def validate_raw(journeys, placements, route_set: RouteSet
         raw = t.frame.reset_index(drop=True)
         _header(raw, t.name, t.file, out)
         names = [c.name for c in TABLES[t.name] if c.name in raw.columns]
-        text = pd.DataFrame({c: raw[c].astype(str).str.strip() for c in names})
+        text = pd.DataFrame({c: strip(raw[c]) for c in names})
         t.frame = raw
         _single_value_rules(text, raw, t.name, t.file, t.lines, route_set, out)
         parsed_dates[t.name] = _dates(text, raw, t.name, t.file, t.lines, out)
@@ -459,10 +482,7 @@ def validate_raw(journeys, placements, route_set: RouteSet
     problems = out.sorted([journeys.file, placements.file])
     typed = []
     for t in (journeys, placements):
-        frame = parse_table(texts[t.name], t.name)
-        for name, dates in parsed_dates[t.name].items():
-            frame[name] = dates
-        typed.append(frame)
+        typed.append(parse_table(texts[t.name], t.name, parsed_dates[t.name]))
     return typed[0], typed[1], problems
 
 
