@@ -42,6 +42,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ PARAMETERS = (
 )
 #: Parameters that name places, not inputs: left out of the skip hash.
 _PATH_PARAMETERS = ("output_dir", "cache_dir")
+#: Times (days) at which reports tabulate numbers at risk: 0 to 5 years.
+YEAR_MARKS = (0.0, 365.25, 730.5, 1095.75, 1461.0, 1826.25)
 
 
 @dataclass
@@ -153,8 +156,13 @@ def data_hash(path: Path) -> str:
     return _hash_files(files, path)
 
 
+@cache
 def package_hash() -> str:
-    """SHA-256 over the package version and its source, route sets and templates."""
+    """SHA-256 over the package version and its source, route sets and templates.
+
+    Computed once per process: a long-running process (a test session, a notebook
+    server) keeps one view of the package for all the runs it starts.
+    """
     files = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts
              and p.suffix in {".py", ".yaml", ".yml", ".j2", ".tpl", ".css", ".json", ".html"}]
     return hashlib.sha256((__version__ + _hash_files(files, PACKAGE_DIR)).encode()).hexdigest()
@@ -650,6 +658,58 @@ def save_table(table, output_dir: str, name: str) -> Path:
     return path
 
 
+def output_folder(output_dir: str, authority: str) -> Path:
+    """The folder a notebook writes into: *output_dir*, or ``reports/adhoc/<slug>``.
+
+    A notebook run by hand (``papermill ... -p authority "Glasgow City"``) leaves
+    ``output_dir`` empty and gets ``reports/adhoc/<slug>`` under the current directory.
+    """
+    path = Path(output_dir) if output_dir else Path("reports") / "adhoc" / slugify(authority)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=(),
+               threshold: int = 5, derived: dict | None = None, totals: str | None = "columns",
+               columns: dict | None = None):
+    """Suppress small counts, save the table as CSV and return it for display.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A tidy table from the library.
+    output_dir : path
+        Where ``<name>.csv`` goes.
+    name : str
+        File name without extension.
+    count_columns : sequence of str
+        Count columns passed to :func:`pace_analysis.disclosure.suppress_counts`.
+    threshold : int
+        Disclosure threshold.
+    derived : dict, optional
+        ``{column: [count columns]}`` suppressed with their sources.
+    totals : str or None
+        Margins that are published (see ``suppress_counts``).
+    columns : dict, optional
+        ``{column: heading}``: keep and rename these columns (in this order) for the reader.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The suppressed table without its index, for the notebook to display.
+    """
+    from pace_analysis.disclosure import suppress_counts
+
+    shown = table
+    if len(count_columns):
+        shown = suppress_counts(table, list(count_columns), threshold, totals=totals,
+                                derived=derived).display
+    if columns:
+        shown = shown[list(columns)].rename(columns=columns)
+    save_table(shown, str(output_dir), name)
+    return shown.style.hide(axis="index").format(precision=3, na_rep="")
+
+
 # --------------------------------------------------------------------------- CLI
 
 def configure_cli(parser: argparse.ArgumentParser) -> None:
@@ -693,6 +753,6 @@ def run_cli(args: argparse.Namespace) -> int:
 __all__ = [
     "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
     "data_hash", "package_hash", "build_key", "write_atomic", "load_dataset", "write_cache",
-    "setup_kernel", "save_figure", "save_table", "versions", "configure_cli", "run_cli",
+    "setup_kernel", "save_figure", "save_table", "output_folder", "show_table", "versions", "configure_cli", "run_cli",
     "ReportError",
 ]
