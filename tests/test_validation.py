@@ -471,3 +471,52 @@ def test_validation_of_large_tables_is_vectorised(tmp_path):
     found = problems_of(folder)
     assert len(found) == n // 100
     assert [p.row for p in found[:2]] == [2, 102]
+
+
+# ---------------------------------------------------------------- the data dictionary
+
+DICTIONARY = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "README.md"
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start: end if end >= 0 else len(text)]
+
+
+def _table_rows(section: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) > 1:
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+@pytest.mark.parametrize("table,columns", [("journeys", JOURNEY_COLUMNS),
+                                           ("placements", PLACEMENT_COLUMNS)])
+def test_dictionary_lists_every_column_with_its_required_flag(table, columns):
+    rows = _table_rows(_section(DICTIONARY.read_text(encoding="utf-8"), table))
+    assert list(rows) == [c.name for c in columns]  # same columns, same order
+    for col in columns:
+        kind, required = rows[col.name][0], rows[col.name][1]
+        assert col.kind in kind, col.name
+        assert required == ("yes" if col.required else "no"), col.name
+
+
+def test_dictionary_lists_every_rule_with_its_severity():
+    rows = _table_rows(_section(DICTIONARY.read_text(encoding="utf-8"), "Validation rules"))
+    assert list(rows) == [r.id for r in RULES]
+    for rule in RULES:
+        assert rows[rule.id][0] == rule.severity, rule.id
+
+
+def test_dictionary_lists_every_code_of_the_bundled_route_sets():
+    from pace_analysis.routes import bundled_route_sets, load_route_set
+
+    text = _section(DICTIONARY.read_text(encoding="utf-8"), "Route sets")
+    for name in bundled_route_sets():
+        rs = load_route_set(name)
+        assert f"`{name}`" in text
+        for code in (*rs.route_codes, *rs.exit_reasons, *rs.placement_types, *rs.legal_bases):
+            assert f"`{code}`" in text, (name, code)
