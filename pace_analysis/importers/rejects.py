@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pace_analysis.dataset import Dataset
 from pace_analysis.errors import PaceError
 
 REJECT_COLUMNS = ("file", "line", "column", "value", "rule", "reason")
@@ -113,6 +114,28 @@ class RejectLog:
         if file is not None:
             f = f[f["file"] == file]
         return int(f[["file", "line"]].drop_duplicates().shape[0])
+
+
+@dataclass
+class ImportResult:
+    """What an import produced.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        Journeys and placements.
+    rejects : pandas.DataFrame
+        One row per rejected (row, rule): ``file, line, column, value, rule, reason``.
+    counts : pandas.DataFrame
+        Per input file: ``file, kind, year, read, accepted, rejected, left_out``.
+    notes : list of str
+        Things worth telling the user (encodings, duplicates dropped, short breaks...).
+    """
+
+    dataset: Dataset
+    rejects: pd.DataFrame
+    counts: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
 
 def _sniff(path: Path) -> tuple[str, str, str, list[str]]:

@@ -14,7 +14,7 @@ Everything is vectorised: no Python loop runs per row.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,7 @@ from pace_analysis.dataset import Dataset
 from pace_analysis.errors import PaceError
 from pace_analysis.importers.rejects import (
     ImportFatalError,
+    ImportResult,
     RawTable,
     RejectLog,
     check_not_swapped,
@@ -151,28 +152,6 @@ def load_codes(path: str | Path | None = None) -> Codes903:
 
 
 # --------------------------------------------------------------------------- result
-
-
-@dataclass
-class ImportResult:
-    """What an import produced.
-
-    Attributes
-    ----------
-    dataset : Dataset
-        Journeys and placements (route set ``england`` for SSDA903).
-    rejects : pandas.DataFrame
-        One row per rejected (row, rule): ``file, line, column, value, rule, reason``.
-    counts : pandas.DataFrame
-        Per input file: ``file, kind, year, read, accepted, rejected, left_out``.
-    notes : list of str
-        Things worth telling the user (encodings, duplicates dropped, short breaks...).
-    """
-
-    dataset: Dataset
-    rejects: pd.DataFrame
-    counts: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
 
 
 def _fmt(d: pd.Series) -> pd.Series:
