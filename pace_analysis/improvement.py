@@ -289,6 +289,8 @@ def _direction(sign: int) -> str:
 
 def _finish(df: pd.DataFrame, rules: str, messages: list[str], summary_rows: list[dict],
             directions: dict, chart: str, annotations, label: str) -> ChartResult:
+    if df["phase"].nunique() <= 1:
+        messages = [m.removeprefix("phase 1: ") for m in messages]
     flags = [f"signal_{r}" for r in RULES[rules]]
     df["signal"] = df[flags].any(axis=1)
     return ChartResult(chart=chart, rules=rules, points=df,
