@@ -134,22 +134,25 @@ def test_share_and_at_risk_match_r_summary_times(dataset, variant, by):
 def test_hand_product_limit_values():
     f = frame_for("hand", "rc")
     km = kaplan_meier(f).set_index("time_days")
-    # day 0: 3 of 20 reach permanence -> 17/20; day 30: 2 of 17 (one censored) -> x 15/17;
-    # day 45 one censored; day 60: 3 of 13 -> x 10/13, so S(60) = 15/26
-    assert km.loc[0, "survival"] == pytest.approx(17 / 20, abs=1e-12)
-    assert km.loc[30, "survival"] == pytest.approx(15 / 20, abs=1e-12)
+    # day 0: 3 of 21 reach permanence -> 18/21; day 30: 2 of 18 (one more censored) -> x 16/18;
+    # day 45 one censored; day 50: 1 of 14 -> x 13/14; day 60: 3 of 13 -> x 10/13,
+    # so S(60) = 16/21 * 13/14 * 10/13 = 80/147
+    assert km.loc[0, "survival"] == pytest.approx(18 / 21, abs=1e-12)
+    assert km.loc[30, "survival"] == pytest.approx(16 / 21, abs=1e-12)
     assert km.loc[60, "at_risk"] == 13
-    assert km.loc[60, "survival"] == pytest.approx(15 / 26, abs=1e-12)
-    # log-log CI from Greenwood: var(log S) = 3/(20*17) + 2/(17*15) + 3/(13*10)
-    v = 3 / (20 * 17) + 2 / (17 * 15) + 3 / (13 * 10)
-    s = 15 / 26
+    assert km.loc[60, "survival"] == pytest.approx(80 / 147, abs=1e-12)
+    # log-log CI from Greenwood: var(log S) = sum d / (n (n - d))
+    v = 3 / (21 * 18) + 2 / (18 * 16) + 1 / (14 * 13) + 3 / (13 * 10)
+    s = 80 / 147
     lo = np.exp(-np.exp(np.log(-np.log(s)) - 1.959963984540054 * np.sqrt(v) / np.log(s)))
     assert km.loc[60, "ci_lower"] == pytest.approx(lo, abs=1e-12)
     lt = kaplan_meier(frame_for("hand", "lt")).set_index("time_days")
-    # with late entry 16 journeys are at risk at day 0 (3 events); at day 30 the 13 left plus
-    # the two who entered at days 10 and 20 are at risk, 2 events: S = 13/16 * 13/15
-    assert lt.loc[0, "at_risk"] == 16 and lt.loc[30, "at_risk"] == 15
-    assert lt.loc[30, "survival"] == pytest.approx(13 / 16 * 13 / 15, abs=1e-12)
+    # with late entry 17 journeys are at risk at day 0 (3 events); at day 30 the 14 left plus
+    # the two who entered at days 10 and 20 (16), 2 events; at day 50 the two entering at
+    # day 50 are not yet at risk (entry < t): 12 at risk, 1 event; at day 60 they are: 13
+    assert lt.loc[0, "at_risk"] == 17 and lt.loc[30, "at_risk"] == 16
+    assert lt.loc[50, "at_risk"] == 12 and lt.loc[60, "at_risk"] == 13
+    assert lt.loc[50, "survival"] == pytest.approx(14 / 17 * 14 / 16 * 11 / 12, abs=1e-12)
 
 
 def test_median_on_flat_step_is_midpoint_as_r():
