@@ -286,8 +286,20 @@ def _lines_of(frame: pd.DataFrame, text: str) -> np.ndarray:
     return lines
 
 
+def _unique_names(header) -> list[str]:
+    """Header names, stripped; a repeated name gets '.1', '.2' ... (as pandas does)."""
+    names: list[str] = []
+    for raw in header:
+        name, base, k = str(raw).strip(), str(raw).strip(), 0
+        while name in names:
+            k += 1
+            name = f"{base}.{k}"
+        names.append(name)
+    return names
+
+
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _unique_names(frame.columns)
     return frame
 
 
@@ -303,14 +315,25 @@ def _read_csv(path: Path, name: str) -> RawTable:
     if not text.strip():
         raise DataValidationError([_problem(file, "file_empty", "the file is empty")])
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=True)
+        # header=None: the header row fixes the number of fields, so a row with too many
+        # is a ParserError (with a header, pandas would silently turn the first column
+        # into an index). Blank lines are kept as rows so that line numbers stay right.
+        table = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=False)
     except pd.errors.ParserError as exc:
         raise PaceError(f"cannot read {file} as CSV: {exc}") from exc
-    frame = _clean(frame.fillna(""))
+    frame = table.iloc[1:].fillna("").reset_index(drop=True)
+    frame.columns = _unique_names(table.iloc[0].fillna(""))
+    # Spreadsheets often save trailing empty columns (",,," after the last name).
+    blank = [c for c in frame.columns if c.split(".")[0] == "" and (frame[c] == "").all()]
+    frame = frame.drop(columns=blank)
+    lines = _lines_of(frame, text)
+    keep = (frame != "").any(axis=1).to_numpy()
+    if not keep.all():
+        frame, lines = frame[keep].reset_index(drop=True), lines[keep]
     if frame.empty:
         raise DataValidationError([_problem(file, "file_empty", "the file has a header but no rows")])
-    return RawTable(name, file, frame, _lines_of(frame, text))
+    return RawTable(name, file, frame, lines)
 
 
 def _arrow_text(column) -> np.ndarray:

@@ -274,3 +274,35 @@ def test_validate_false_skips_the_contract(tmp_path):
     back = read_dataset(folder, validate=False)
     assert back.journeys.loc[2, "authority"] == "Atlantis"
     assert pd.isna(back.journeys.loc[2, "exit_date"])
+
+
+def test_blank_lines_are_skipped_but_counted(tmp_path):
+    ds = small_dataset()
+    ds.journeys.loc[2, "sex"] = "?"
+    folder = write_dataset(ds, tmp_path / "ds", "csv")
+    path = folder / "journeys.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[2:2] = ["", ",,,,"]  # a blank line and an empty Excel row before J2
+    path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as exc:
+        read_dataset(folder)
+    (p,) = exc.value.problems
+    assert (p.row, p.column, p.value) == (6, "sex", "?")  # J3 is now on line 6
+
+
+def test_row_with_too_many_fields_is_a_clean_error(tmp_path):
+    folder = write_dataset(small_dataset(), tmp_path / "ds", "csv")
+    path = folder / "placements.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",foster", ",foster,extra", 1))
+    with pytest.raises(PaceError, match="placements.csv as CSV.*line 2"):
+        read_dataset(folder)
+
+
+def test_trailing_empty_spreadsheet_columns_are_ignored(tmp_path):
+    folder = write_dataset(small_dataset(), tmp_path / "ds", "csv")
+    path = folder / "placements.csv"
+    path.write_text("\n".join(ln + ",," if ln else ln
+                              for ln in path.read_text(encoding="utf-8").split("\n")))
+    back = read_dataset(folder)
+    assert back.warnings == []
+    pd.testing.assert_frame_equal(back.placements, small_dataset().placements)
