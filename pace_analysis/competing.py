@@ -147,7 +147,8 @@ def aalen_johansen(
         raise PaceError("time must be >= 0")
     if (e > t).any():
         raise PaceError(f"entry is after time for {int((e > t).sum())} subject(s)")
-    observed = sorted({str(x) for x in ev.tolist()} - {censored})
+    labels = pd.unique(ev)
+    observed = sorted({str(x) for x in labels} - {censored})
     states = tuple(observed if states is None else (str(s) for s in states))
     if censored in states or len(set(states)) != len(states):
         raise PaceError(f"states must be distinct and exclude {censored!r}: {states}")
@@ -155,10 +156,9 @@ def aalen_johansen(
     if unknown:
         raise PaceError(f"event label(s) not among states {states}: {sorted(unknown)}")
     k = len(states)
-    code_of = {s: i for i, s in enumerate(states)}
-    code_of[censored] = k
-    st = np.array([code_of[str(x)] for x in ev.tolist()], dtype=np.int64) if len(ev) else \
-        np.zeros(0, dtype=np.int64)
+    if any(not isinstance(x, str) for x in labels):
+        ev = ev.astype(str)
+    st = pd.Categorical(ev, categories=[*states, censored]).codes.astype(np.int64)
 
     # entry <= 0 means "followed from the origin": at risk at t = 0 as well.
     e = np.where(e <= 0, -np.inf, e)
@@ -535,17 +535,22 @@ def cumulative_incidence(
     if np.isnan(entry).any():
         raise PaceError("analysis frame column 'entry_days' has missing values")
     outcome = frame["outcome"].astype(str).to_numpy(dtype=object)
-    pieces = []
+    pieces, labels = [], []
     for label, rows in _groups(frame, by):
         res = aalen_johansen(time[rows], outcome[rows], entry[rows], states, variance=variance)
         if res.n == 0:  # every journey entered at its own end: nothing to estimate
             continue
-        pieces.append(_group_table(label, res, time[rows], entry[rows], conf_level,
+        pieces.append(_group_table(len(labels), res, time[rows], entry[rows], conf_level,
                                    conf_type, waiting))
+        labels.append(label)
     if not pieces:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in TABLE_COLUMNS}).astype(
             {"group": object, "route": object, "at_risk": np.int64, "events": np.int64})
-    return pd.concat(pieces, ignore_index=True)
+    out = {c: np.concatenate([pc[c] for pc in pieces]) for c in TABLE_COLUMNS}
+    out["group"] = pd.Categorical.from_codes(out["group"], categories=labels)
+    names = [*states, WAITING] if waiting else list(states)
+    out["route"] = pd.Categorical.from_codes(out["route"], categories=names)
+    return pd.DataFrame(out)
 
 
 def _group_table(label, res, time, entry, conf_level, conf_type, waiting):
@@ -558,7 +563,6 @@ def _group_table(label, res, time, entry, conf_level, conf_type, waiting):
     extra = [0.0] if prepend else []
     grid = np.concatenate([extra, t, [res.max_time] if append else []])
     at_risk = (np.searchsorted(e_sorted, grid, "left") - np.searchsorted(t_sorted, grid, "left"))
-    k = len(res.states)
 
     def pad(a, fill):
         head = np.full((1,) + a.shape[1:], fill) if prepend else a[:0]
@@ -574,24 +578,25 @@ def _group_table(label, res, time, entry, conf_level, conf_type, waiting):
     surv = pad(res.survival, 1.0)
     svar = pad(res.survival_variance if res.variance_method == "ij" else _greenwood(res), 0.0)
     names = list(res.states)
-    cols = [cif[:, j] for j in range(k)]
-    vars_ = [var[:, j] for j in range(k)]
-    evs = [ev[:, j] for j in range(k)]
+    p, v, n_ev = cif, var, ev
     if waiting:
         names.append(WAITING)
-        cols.append(surv)
-        vars_.append(svar)
-        evs.append(ev.sum(axis=1))
-    out = []
-    for name, p, v, n_ev in zip(names, cols, vars_, evs, strict=True):
-        se = np.sqrt(np.maximum(v, 0.0))
-        lo, hi = _conf_int(p, se, conf_level, conf_type)
-        out.append(pd.DataFrame({
-            "group": label, "route": name, "time_days": grid,
-            "at_risk": at_risk.astype(np.int64), "events": n_ev.astype(np.int64),
-            "cif": p, "std_err": se, "ci_lower": lo, "ci_upper": hi,
-        }))
-    return pd.concat(out, ignore_index=True)
+        p = np.column_stack([cif, surv])
+        v = np.column_stack([var, svar])
+        n_ev = np.column_stack([ev, ev.sum(axis=1)])
+    # route-major order: all times of the first route, then the next ...
+    p, v, n_ev = p.T.ravel(), v.T.ravel(), n_ev.T.ravel()
+    se = np.sqrt(np.maximum(v, 0.0))
+    lo, hi = _conf_int(p, se, conf_level, conf_type)
+    m = len(grid)
+    return {
+        "group": np.full(m * len(names), label),  # replaced by a code in the caller
+        "route": np.repeat(np.arange(len(names)), m),
+        "time_days": np.tile(grid, len(names)),
+        "at_risk": np.tile(at_risk.astype(np.int64), len(names)),
+        "events": n_ev.astype(np.int64),
+        "cif": p, "std_err": se, "ci_lower": lo, "ci_upper": hi,
+    }
 
 
 def cif_at(table: pd.DataFrame, times_days: float | Sequence[float]) -> pd.DataFrame:
@@ -616,7 +621,7 @@ def cif_at(table: pd.DataFrame, times_days: float | Sequence[float]) -> pd.DataF
         raise PaceError("times_days must be non-negative numbers")
     value_cols = ["cif", "std_err", "ci_lower", "ci_upper"]
     out = []
-    for (group, route), sub in table.groupby(["group", "route"], sort=False):
+    for (group, route), sub in table.groupby(["group", "route"], sort=False, observed=True):
         tt = sub["time_days"].to_numpy()
         pos = np.searchsorted(tt, ts, side="right") - 1
         beyond = ts > tt[-1]
