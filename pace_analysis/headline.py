@@ -150,8 +150,10 @@ def format_median(fig: dict) -> str:
         return SUPPRESSED
     if not fig["median_reached"]:
         return "not reached"
-    return (f"{_years(fig['median_days'])} years ({_years(fig['median_lower'])} to "
-            f"{_years(fig['median_upper'])})")
+    mid, lo, hi = (_years(fig[k]) for k in ("median_days", "median_lower", "median_upper"))
+    if fig["median_upper"] is None:
+        return f"{mid} years ({lo} years to beyond the end of the data)"
+    return f"{mid} years ({lo} to {hi})"
 
 
 def sentences(numbers: dict) -> str:

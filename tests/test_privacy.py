@@ -1,0 +1,117 @@
+"""No child identifier or date of birth in any report; small counts suppressed.
+
+The run scanned is the shared batch of ``test_reports.batch_run`` (hand-made data in which
+one age group of Angus has three children).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pace_analysis.io import read_dataset
+
+#: Column headings of counts in the report tables (see notebooks/authority_report.ipynb).
+COUNT_HEADINGS = {"Children", "Still waiting", "Reached permanence", "Met", "Completed",
+                  "Still open", "Moves", "Journeys"}
+
+
+def date_forms(d) -> set[str]:
+    """A date as ISO, dd/mm/yyyy, d/m/yyyy, 'd Month yyyy' and 'dd Month yyyy'."""
+    return {d.strftime("%Y-%m-%d"), d.strftime("%d/%m/%Y"), f"{d.day}/{d.month}/{d.year}",
+            f"{d.day} {d:%B %Y}", d.strftime("%d %B %Y"), d.strftime("%d %b %Y"),
+            f"{d.day} {d:%b %Y}"}
+
+
+def secrets(data: Path) -> set[str]:
+    ds = read_dataset(data)
+    ids = set(ds.journeys["child_id"].astype(str))
+    dobs = set()
+    for d in ds.journeys["date_of_birth"].dropna().dt.date.unique():
+        dobs |= date_forms(d)
+    return ids | dobs
+
+
+def leaks(text: str, tokens: set[str]) -> list[str]:
+    """Tokens found in *text* as whole words (not inside a longer run of letters/digits)."""
+    found = []
+    for tok in tokens:
+        if tok in text and re.search(rf"(?<![0-9A-Za-z]){re.escape(tok)}(?![0-9A-Za-z])", text):
+            found.append(tok)
+    return found
+
+
+def outputs(run_dir: Path, patterns=("*.html", "*.ipynb", "*.csv", "*.json", "*.log")):
+    return sorted(p for pat in patterns for p in run_dir.rglob(pat))
+
+
+def test_scanner_finds_each_date_form():
+    from datetime import date
+
+    tokens = date_forms(date(2015, 3, 4))
+    for text in ("born 2015-03-04.", "04/03/2015", "on 4 March 2015,", "<td>4/3/2015</td>"):
+        assert leaks(text, tokens), text
+    assert not leaks("2015-03-045 and 14/03/2015", tokens)
+
+
+@pytest.mark.slow
+def test_no_child_id_or_date_of_birth_in_any_output():
+    from test_reports import batch_run
+
+    run = batch_run()
+    tokens = secrets(run["data"])
+    files = outputs(run["run_dir"])
+    kinds = {p.suffix for p in files}
+    assert {".html", ".ipynb", ".csv", ".json"} <= kinds
+    assert any(p.name == "failed.ipynb" for p in files)  # failed notebooks are scanned too
+    for path in files:
+        found = leaks(path.read_text(encoding="utf-8", errors="replace"), tokens)
+        assert not found, f"{path} contains {found[:5]}"
+    # The scan would have caught a leak: plant one child id in a copy of a report.
+    html = (run["run_dir"] / "fife" / "report.html").read_text(encoding="utf-8")
+    planted = sorted(t for t in tokens if t.startswith("K"))[0]
+    assert leaks(html.replace("</main>", f"<p>{planted}</p></main>"), tokens) == [planted]
+
+
+@pytest.mark.slow
+def test_small_counts_are_suppressed_in_every_table():
+    from test_reports import batch_run
+
+    run = batch_run()
+    threshold = 5
+    seen_c = False
+    checked = 0
+    for path in run["run_dir"].rglob("*.csv"):
+        with path.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                for col, value in row.items():
+                    if col in COUNT_HEADINGS and value not in ("", None):
+                        checked += 1
+                        if value == "c":
+                            seen_c = True
+                            continue
+                        assert not 0 < float(value) < threshold, f"{path.name}: {col}={value}"
+    assert checked > 0
+    # Angus has three children aged 12+: that count exists and is suppressed.
+    assert seen_c
+    ages = (run["run_dir"] / "angus" / "median_by_age_group.csv").read_text(encoding="utf-8")
+    assert re.search(r"^12\+,c,", ages, re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_summary_and_index_show_no_small_counts():
+    from test_reports import GOOD, batch_run
+
+    run = batch_run()
+    for name in GOOD:
+        summary = json.loads((run["run_dir"] / name.lower() / "summary.json").read_text("utf-8"))
+        for fig in summary["figures"].values():
+            for key in ("children", "journeys", "permanence"):
+                assert fig[key] is None or fig[key] == 0 or fig[key] >= summary["threshold"]
+    index = (run["run_dir"] / "index.html").read_text(encoding="utf-8")
+    cells = re.findall(r"<td>(?:<strong>)?([0-9,]+)(?:</strong>)?</td>", index)
+    assert cells and all(int(c.replace(",", "")) >= 5 for c in cells)
