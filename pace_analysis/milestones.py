@@ -22,8 +22,12 @@ Conventions
   median, which describes journeys that did pass through both milestones.
 * A stage whose end date is before its start date has status ``"out_of_order"`` and no
   duration (validation warns about these as ``milestone_order``).
-* The stage *looked after → accommodated* is measured only for journeys that began at
-  home and were accommodated later (``accommodated_date`` after ``looked_after_date``).
+* The stage *looked after at home → accommodated* is measured only for journeys that
+  began at home (``accommodated_date`` empty or after ``looked_after_date``). For those
+  never accommodated it is open while they are still at home, or "bypassed" when they
+  reached a recommendation or permanence without being accommodated: so
+  :func:`stage_summary` shows, e.g., "Looked after to legal permanence (without
+  accommodation, recommendation, ...)" for children who went home from a home order.
 * Durations are whole days between dates; no date of birth is used anywhere here.
 """
 
@@ -64,6 +68,17 @@ STAGES: tuple[Stage, ...] = (
           "Application lodged to legal permanence"),
 )
 STAGE_CODES: tuple[str, ...] = tuple(s.code for s in STAGES)
+#: Short codes and readable names of the milestones (for stage codes and labels).
+MILESTONE_CODES: dict[str, str] = dict(zip(MILESTONES, (
+    "looked_after", "accommodated", "recommendation", "panel", "adm", "application", "order"),
+    strict=True))
+CODE_MILESTONES: dict[str, str] = {v: k for k, v in MILESTONE_CODES.items()}
+MILESTONE_LABELS: dict[str, str] = dict(zip(MILESTONES, (
+    "looked after", "accommodated", "permanence recommendation", "panel",
+    "agency decision", "application lodged", "legal permanence"), strict=True))
+MILESTONE_NOUNS: dict[str, str] = dict(zip(MILESTONES, (
+    "looked after", "accommodation", "recommendation", "panel", "agency decision",
+    "application", "legal permanence"), strict=True))
 STAGE_STATUSES: tuple[str, ...] = (
     "completed", "open", "left_care", "bypassed", "skipped", "not_reached", "out_of_order",
 )
@@ -140,7 +155,7 @@ def stage_durations(data: Dataset | pd.DataFrame, route_set=None) -> pd.DataFram
         status[s.notna() & e.notna() & (e < s)] = "out_of_order"
         status[(status == "bypassed") & (first_later_date < s)] = "out_of_order"
         if stage.code == "looked_after_to_accommodated":
-            keep = e.notna() & (e > s)
+            keep = e.isna() | (e > s)  # journeys that began at home
         else:
             keep = pd.Series(True, index=j.index)
         end = pd.Series(pd.NaT, index=j.index, dtype="datetime64[ns]")
@@ -212,6 +227,21 @@ def _group_col(frame: pd.DataFrame, by: str | None) -> pd.Series:
     return frame[by].astype("object").where(frame[by].notna(), NO_ROUTE)
 
 
+def _bypass_stages(st: pd.DataFrame) -> pd.DataFrame:
+    """Bypassed rows as stages of their own, e.g. recommendation to order with no panel."""
+    b = st[st["status"] == "bypassed"]
+    if b.empty:
+        return b.assign(stage=pd.Series(dtype=object))
+    codes = b["from_milestone"].map(MILESTONE_CODES) + "_to_" + b["to_milestone"].map(MILESTONE_CODES)
+    i0 = b["from_milestone"].map(MILESTONES.index)
+    i1 = b["to_milestone"].map(MILESTONES.index)
+    skipped = [", ".join(MILESTONE_NOUNS[m] for m in MILESTONES[a + 1:z])
+               for a, z in zip(i0, i1, strict=True)]
+    labels = [f"{MILESTONE_LABELS[f].capitalize()} to {MILESTONE_LABELS[t]} (without {sk})"
+              for f, t, sk in zip(b["from_milestone"], b["to_milestone"], skipped, strict=True)]
+    return b.assign(stage=codes.to_numpy(), stage_label=labels, status="completed")
+
+
 def stage_summary(data: Dataset | pd.DataFrame, by: str | None = "permanence_route") -> pd.DataFrame:
     """Median time in each stage, per group, and the stage holding the most time.
 
@@ -228,16 +258,28 @@ def stage_summary(data: Dataset | pd.DataFrame, by: str | None = "permanence_rou
     pandas.DataFrame
         One row per group and stage with ``group``, ``stage``, ``stage_label``, ``n``
         (journeys that started the stage), ``n_completed``, ``n_open`` (still open or left
-        care, censored), ``n_bypassed``, ``n_skipped``, ``median_days``, ``q1_days``,
-        ``q3_days`` (Kaplan–Meier quartiles over completed and censored stages, R's rule;
-        NaN when the curve does not fall that far), ``median_reached`` and
-        ``share_of_total`` (median / sum of the group's stage medians) and ``most_time``
-        (True for the stage with the largest median in the group).
+        care, censored), ``n_bypassed`` (went on to a later milestone without this stage's
+        end), ``n_skipped``, ``median_days``, ``q1_days``, ``q3_days`` (Kaplan–Meier
+        quartiles over completed and censored stages, R's rule; NaN when the curve does not
+        fall that far), ``median_reached``, ``share_of_total`` (median / sum of the group's
+        stage medians), ``most_time`` (True for the stage with the largest median in the
+        group) and ``bypass`` (True for the extra stages that bypassed journeys took, such
+        as ``recommendation_to_order``, "Permanence recommendation to legal permanence
+        (without panel, agency decision, application)": one row per route actually taken, placed
+        after the stage it left from, so a return home's time is not lost), and
+        ``n_journeys`` (journeys in the group).
     """
     st = data if isinstance(data, pd.DataFrame) and "stage" in data.columns else stage_durations(data)
-    st = st.assign(group=_group_col(st, by).to_numpy())
+    st = st.assign(group=_group_col(st, by).to_numpy(), stage=st["stage"].astype(str))
+    extra = _bypass_stages(st)
+    order = []
+    for stage in STAGES:
+        order.append(stage.code)
+        starts = extra[extra["from_milestone"] == stage.start]
+        order += sorted(pd.unique(starts["stage"]),
+                        key=lambda c: MILESTONES.index(CODE_MILESTONES[c.split("_to_")[1]]))
     rows = []
-    for (group, stage), g in st.groupby(["group", "stage"], observed=True, sort=False):
+    for (group, stage), g in pd.concat([st, extra]).groupby(["group", "stage"], sort=False):
         used = g[g["status"].isin(["completed", "open", "left_care"])]
         q1, med, q3 = km_quantiles(used["duration_days"], used["status"] == "completed")
         rows.append({
@@ -249,16 +291,18 @@ def stage_summary(data: Dataset | pd.DataFrame, by: str | None = "permanence_rou
             "n_skipped": int((g["status"] == "skipped").sum()),
             "median_days": med, "q1_days": q1, "q3_days": q3,
             "median_reached": bool(not np.isnan(med)),
+            "bypass": stage not in STAGE_CODES,
         })
     cols = ["group", "stage", "stage_label", "n", "n_completed", "n_open", "n_bypassed",
-            "n_skipped", "median_days", "q1_days", "q3_days", "median_reached"]
+            "n_skipped", "median_days", "q1_days", "q3_days", "median_reached", "bypass"]
     out = pd.DataFrame(rows, columns=cols)
-    out["stage"] = pd.Categorical(out["stage"], categories=STAGE_CODES, ordered=True)
+    out["stage"] = pd.Categorical(out["stage"], categories=order, ordered=True)
     out = out.sort_values(["group", "stage"], kind="stable").reset_index(drop=True)
     total = out.groupby("group")["median_days"].transform("sum")
     out["share_of_total"] = (out["median_days"] / total.where(total > 0)).astype(float)
     best = out.groupby("group")["median_days"].transform("max")
     out["most_time"] = out["median_days"].notna() & (out["median_days"] == best)
+    out["n_journeys"] = out["group"].map(st.groupby("group")["journey_id"].nunique()).astype(int)
     return out
 
 

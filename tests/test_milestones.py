@@ -217,3 +217,25 @@ def test_pace_aims_empty_denominator_is_explained():
     assert np.isnan(aims.loc["recommendation_26w", "share"])
     assert aims.loc["recommendation_26w", "note"] == "no eligible children"
     assert (aims["group"] == "Fife").all()
+
+
+def test_home_journeys_without_accommodation_get_a_bypass_stage():
+    j = journeys([
+        # Never accommodated: CSO at home, went home after 300 days with no recommendation.
+        dict(looked_after_date="2018-01-01", legal_basis="cso", permanence_route="home",
+             permanence_date="2018-10-28", exit_date="2018-10-28", exit_reason="permanence"),
+        # Never accommodated, still at home: looked-after-at-home stage open.
+        dict(looked_after_date="2020-01-01", legal_basis="cso"),
+    ])
+    st = stage_durations(j)
+    r = stage_row(st, "J0", "looked_after_to_accommodated")
+    assert r["status"] == "bypassed" and r["to_milestone"] == "permanence_date"
+    assert r["duration_days"] == 300
+    r = stage_row(st, "J1", "looked_after_to_accommodated")
+    assert r["status"] == "open" and r["duration_days"] == 365  # 2020 is a leap year
+    summ = stage_summary(j, by="permanence_route").set_index(["group", "stage"])
+    row = summ.loc[("home", "looked_after_to_order")]
+    assert row["bypass"] and row["n_completed"] == 1 and row["median_days"] == 300
+    assert "without accommodation, recommendation" in row["stage_label"]
+    assert summ.loc[("home", "looked_after_to_accommodated"), "n_bypassed"] == 1
+    assert (summ["n_journeys"].loc["home"] == 1).all()
