@@ -221,11 +221,12 @@ def _header(frame: pd.DataFrame, table: str, file: str, out: _Problems) -> None:
     names = [c.name for c in TABLES[table]]
     for name in names:
         if name not in frame.columns:
-            kind = "required" if next(c for c in TABLES[table] if c.name == name).required \
-                else "optional (may be empty, but the column must be there)"
+            required = next(c for c in TABLES[table] if c.name == name).required
+            kind = "" if required else (" (it is optional: its values may be empty, but the "
+                                        "column must be in the header)")
             close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1)
             hint = f" Is {close[0]!r} meant to be {name!r}?" if close else ""
-            out.add(file, "column_missing", f"the {kind} column {name!r} is missing.{hint}",
+            out.add(file, "column_missing", f"the column {name!r} is missing{kind}.{hint}",
                     row=1, column=name)
     for name in frame.columns:
         if name not in names:
@@ -469,7 +470,7 @@ def validate_raw(journeys, placements, route_set: RouteSet
         raw = t.frame.reset_index(drop=True)
         _header(raw, t.name, t.file, out)
         names = [c.name for c in TABLES[t.name] if c.name in raw.columns]
-        text = pd.DataFrame({c: strip(raw[c]) for c in names})
+        text = pd.DataFrame({c: strip(raw[c]) for c in names}, index=raw.index)
         t.frame = raw
         _single_value_rules(text, raw, t.name, t.file, t.lines, route_set, out)
         parsed_dates[t.name] = _dates(text, raw, t.name, t.file, t.lines, out)
