@@ -203,8 +203,10 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Pa
     Everything is first written to a temporary sibling folder. If *out_dir* does not
     exist that folder is renamed into place (one atomic step); otherwise each file is
     moved in with :func:`os.replace` only after all of them were written, so an error
-    while writing never changes *out_dir*. Columns follow :mod:`pace_analysis.schema`
-    order; dates are ``YYYY-MM-DD``; there is no index column.
+    while writing never changes *out_dir* (only a power cut during those few renames
+    could leave old and new files side by side). Columns follow
+    :mod:`pace_analysis.schema` order and columns outside the contract are not written;
+    dates are ``YYYY-MM-DD``; there is no index column.
     """
     names = dataset_files(fmt)
     out = Path(out_dir)
