@@ -119,7 +119,7 @@ def _read(path: str, table: str, cmap: CodeMap, log: RejectLog, notes: list[str]
     out["_file"], out["_line"] = f["_file"], f["_line"]
     bad = pd.Series(False, index=f.index)
     for key in cols:
-        if key.endswith("_date"):
+        if key.endswith("_date") or key == "date_of_birth":
             header = cols[key]
             dates, wrong, n_serial = parse_dates(f[header], cmap.date_format)
             check_not_swapped(t, header, wrong, f"dates ({cmap.date_format})")
