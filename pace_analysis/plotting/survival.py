@@ -212,7 +212,7 @@ def _at_risk_table(ax: Axes, km_table: pd.DataFrame, at_risk, shown: list, color
     for row, g in enumerate(shown):
         for t, n in zip(times, counts(g), strict=True):
             x = t / style.DAYS_PER_YEAR
-            if 0 <= x <= xmax + 1e-9:
+            if 0 <= x <= xmax + 1e-9 and format_at_risk(n, threshold):
                 tab.text(x, row, format_at_risk(n, threshold), ha="center", va="center",
                          fontsize=9, color=colors.get(g, "black"))
     tab.set_ylim(len(shown) - 0.5, -0.5)
