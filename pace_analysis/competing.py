@@ -89,6 +89,16 @@ class AalenJohansenResult:
     max_time: float
 
 
+def _sorted_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each element's index into them (np.unique's inverse),
+    by hashing then sorting only the distinct values: much faster than a full sort."""
+    codes, uniq = pd.factorize(x, sort=False)
+    order = np.argsort(uniq, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return uniq[order], rank[codes]
+
+
 def _risk_index(sorted_ref: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
     return np.searchsorted(sorted_ref, values, side=side)
 
@@ -147,8 +157,11 @@ def aalen_johansen(
         raise PaceError("time must be >= 0")
     if (e > t).any():
         raise PaceError(f"entry is after time for {int((e > t).sum())} subject(s)")
-    labels = pd.unique(ev)
-    observed = sorted({str(x) for x in labels} - {censored})
+    raw_codes, labels = pd.factorize(ev, sort=False)
+    if len(raw_codes) and raw_codes.min() < 0:
+        raise PaceError(f"event is missing for {int((raw_codes < 0).sum())} subject(s)")
+    labels = [str(x) for x in labels]
+    observed = sorted(set(labels) - {censored})
     states = tuple(observed if states is None else (str(s) for s in states))
     if censored in states or len(set(states)) != len(states):
         raise PaceError(f"states must be distinct and exclude {censored!r}: {states}")
@@ -156,9 +169,10 @@ def aalen_johansen(
     if unknown:
         raise PaceError(f"event label(s) not among states {states}: {sorted(unknown)}")
     k = len(states)
-    if any(not isinstance(x, str) for x in labels):
-        ev = ev.astype(str)
-    st = pd.Categorical(ev, categories=[*states, censored]).codes.astype(np.int64)
+    code_of = {s: i for i, s in enumerate(states)}
+    code_of[censored] = k
+    st = np.array([code_of[x] for x in labels], dtype=np.int64)[raw_codes] if len(labels) \
+        else np.zeros(0, dtype=np.int64)
 
     # entry <= 0 means "followed from the origin": at risk at t = 0 as well.
     e = np.where(e <= 0, -np.inf, e)
@@ -171,7 +185,7 @@ def aalen_johansen(
         raise PaceError("variance='cuminc' (cmprsk) has no late entry; use variance='ij'")
     n = len(t)
 
-    ut, tidx = np.unique(t, return_inverse=True)
+    ut, tidx = _sorted_codes(t)
     counts = np.bincount(tidx * (k + 1) + st, minlength=len(ut) * (k + 1)).reshape(-1, k + 1)
     d_state = counts[:, :k]
     is_event_time = d_state.sum(axis=1) > 0
@@ -324,7 +338,7 @@ def _gray_statistic(time, cause, group, n_groups, rho=0.0, block=256):
     variance matrix.
     """
     g = n_groups
-    ut, tidx = np.unique(time, return_inverse=True)
+    ut, tidx = _sorted_codes(time)
     cnt = np.bincount((tidx * g + group) * 3 + cause, minlength=len(ut) * g * 3)
     cnt = cnt.reshape(len(ut), g, 3).astype(float)
     left = np.cumsum(cnt.sum(axis=2), axis=0)  # number with time <= t, by group
