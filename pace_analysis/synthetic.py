@@ -260,10 +260,9 @@ def _simulate(rng, p: Parameters, fx: _Authorities, la, dob, auth, extract: int)
         r_kin, np.where(rng.random(n) < 0.5, acc, acc + np.floor(rng.random(n) * (k_lodged - acc))),
         nan
     )
+    trial = np.rint(np.minimum(rng.uniform(30, 120, n), (perm - acc) / 2))
     out["trial_home"] = np.where(
-        r_home & (rng.random(n) < p.trial_home_share),
-        np.maximum(acc + 1, perm - np.rint(rng.uniform(30, 120, n))), nan,
-    )
+        r_home & (rng.random(n) < p.trial_home_share) & (perm - acc >= 60), perm - trial, nan)
     out["reentry_u"] = rng.random(n)
     out["reentry_gap"] = np.maximum(30, np.rint(_lognormal(rng, p.reentry_median, 0.8, n)))
     return out
@@ -293,7 +292,7 @@ def _placements(rng, p: Parameters, j: dict, extract: int) -> dict:
                        [0.30, 0.20, 0.40, 0.10]])
     cum = np.cumsum(shares[j["band"]], axis=1)
     move_type = (rng.random((n, 4))[:, :, None] > cum[:, None, :]).sum(axis=2).clip(0, 3) + 1
-    move_type = np.where((fate == 3)[:, None] & (move_type != 4), 2, move_type)
+    move_type = np.where((fate == 3)[:, None] & (move_type != 4), 1, move_type)
     codes = np.array([0, 2, 1, 3, 5])  # index into _TYPE_CODES: home, foster, kinship, ...
     move_type = codes[move_type]
 
@@ -486,7 +485,7 @@ PDSA_CHANGES: tuple[str, ...] = (
 FIRST_CHANGE = "Formal review two weeks after accommodation"
 
 
-def tests_of_change(seed: int = DEFAULT_SEED, extract_date: date = DEFAULT_EXTRACT) -> pd.DataFrame:
+def generate_tests_of_change(seed: int = DEFAULT_SEED, extract_date: date = DEFAULT_EXTRACT) -> pd.DataFrame:
     """Dated PACE tests of change for each participating authority (synthetic).
 
     Each participant starts with a formal review two weeks after accommodation, within
@@ -589,7 +588,7 @@ def run_cli(args: argparse.Namespace) -> int:
     dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
                        progress=True)
     out = write_dataset(dataset, args.out, args.fmt)
-    write_tests_of_change(tests_of_change(args.seed, args.extract_date), out)
+    write_tests_of_change(generate_tests_of_change(args.seed, args.extract_date), out)
     print(f"wrote {len(dataset.journeys):,} journeys and {len(dataset.placements):,} placements "
           f"for {len(dataset.authorities)} authorities to {out} ({args.fmt})")
     return 0
