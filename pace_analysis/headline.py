@@ -186,3 +186,47 @@ def sentences(numbers: dict) -> str:
             f"end of the data, so the typical (median) wait cannot be estimated yet; across "
             f"Scotland {format_median(s)}.")
     return "\n".join(lines)
+
+
+def age_group_tests(frame: pd.DataFrame, threshold: int = 5,
+                    by: str = "age_group") -> tuple[pd.DataFrame, str]:
+    """Log-rank and trend tests across age groups, and what they mean in words.
+
+    Groups with fewer journeys than ``threshold`` are left out (they are not shown in
+    the report either). The tests themselves are
+    :func:`pace_analysis.comparison.logrank_test` and
+    :func:`~pace_analysis.comparison.trend_test`.
+
+    Returns
+    -------
+    (table, sentence)
+        ``table``: one row per test (``test, n_groups, chisq, df, p_value``), empty when
+        fewer than two groups are large enough or nobody reached permanence;
+        ``sentence``: a plain-language reading of the result.
+    """
+    from pace_analysis import comparison
+    from pace_analysis.errors import PaceError
+
+    sizes = frame[by].value_counts()
+    keep = sizes[sizes >= threshold].index
+    rows = frame[frame[by].isin(keep)]
+    if isinstance(rows[by].dtype, pd.CategoricalDtype):
+        rows = rows.assign(**{by: rows[by].cat.remove_unused_categories()})
+    cols = ["test", "n_groups", "chisq", "df", "p_value"]
+    try:
+        table = pd.concat([comparison.logrank_test(rows, by)[cols],
+                           comparison.trend_test(rows, by)[cols]], ignore_index=True)
+    except PaceError:
+        return pd.DataFrame(columns=cols), (
+            f"Too few children in at least two age groups (fewer than {threshold} each, or no "
+            "one reaching permanence) to test whether age makes a difference.")
+    p, p_trend = table["p_value"].iloc[0], table["p_value"].iloc[1]
+    if p < 0.05:
+        verdict = (f"The age groups differ in how quickly children reach permanence (log-rank "
+                   f"test p = {p:.3g}); ")
+    else:
+        verdict = (f"These data do not show a clear difference between age groups (log-rank "
+                   f"test p = {p:.2f}); ")
+    verdict += (f"the test for a steady trend with age gives p = {p_trend:.3g}. A small p "
+                "(below 0.05) means a difference this large would be unlikely by chance alone.")
+    return table, verdict

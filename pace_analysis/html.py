@@ -208,16 +208,44 @@ def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict
     return "\n".join(out)
 
 
-def funnel_section(summaries: dict[str, dict]) -> str:
-    """The funnel plot of the 2-year share across areas, once :mod:`pace_analysis.funnel` exists.
+def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> str:
+    """The national funnel plot for the index, also saved as ``funnel.png``/``funnel.csv``.
 
-    Returns an empty string when the funnel module is not available.
+    Uses :func:`pace_analysis.plotting.funnel.authority_funnel_figure` on the whole
+    dataset. Counts below the threshold in the saved table are suppressed. Returns an
+    empty string if the funnel cannot be drawn (e.g. no authority has 2 years of
+    follow-up), with the reason as a note.
     """
-    return ""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from pace_analysis.disclosure import suppress_counts
+    from pace_analysis.errors import PaceError
+    from pace_analysis.plotting.funnel import authority_funnel_figure
+
+    run_dir = Path(run_dir)
+    try:
+        title, fig, table = authority_funnel_figure(dataset, None)
+    except PaceError as exc:
+        return f'<h2>Funnel plot</h2><p class="note">Not drawn: {html.escape(str(exc))}</p>'
+    fig.savefig(run_dir / "funnel.png", format="png", metadata={"Software": None})
+    img = png_data_uri(fig)
+    plt.close(fig)
+    counts = [c for c in ("numerator", "denominator") if c in table.columns]
+    derived = {c: counts for c in ("proportion", "p", "z") if c in table.columns and counts}
+    shown = suppress_counts(table, counts, threshold, totals=None, derived=derived).display
+    shown.to_csv(run_dir / "funnel.csv", index=False, lineterminator="\n")
+    return (f"<h2>{html.escape(title)}</h2>\n<p class=\"note\">Each dot is an area. The lines "
+            "show how far from the Scottish average an area can be by chance alone (95% and "
+            "99.8% limits); smaller areas can be further away. Areas outside the outer lines "
+            "are named. Positions inside the funnel are not meaningfully different, so areas "
+            f"are not ranked.</p>\n{img}")
 
 
 def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]],
-                threshold: int = 5) -> Path:
+                threshold: int = 5, extra_html: str = "") -> Path:
     """Write ``<run_dir>/index.html`` from the authorities' ``summary.json`` files.
 
     Parameters
@@ -228,6 +256,8 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
         Every authority of the run, in display order.
     threshold : int
         Disclosure threshold used in the run.
+    extra_html : str
+        Further sections, e.g. :func:`funnel_section`.
     """
     run_dir = Path(run_dir)
     full = []
@@ -239,7 +269,7 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
         if summary:
             summaries[authority] = summary
             scotland = scotland or summary.get("figures", {}).get("scotland")
-    body = index_body(full, scotland, threshold, funnel_section(summaries))
+    body = index_body(full, scotland, threshold, extra_html)
     text = page("Time to permanence: all areas", body, threshold)
     bad = external_references(text)
     if bad:

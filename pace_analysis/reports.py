@@ -500,10 +500,12 @@ def run_reports(
             bar.close()
     summary = RunSummary(run_dir, [results[n] for n in names])
     if todo or not (run_dir / "index.html").is_file():
-        from pace_analysis.html import write_index
+        from pace_analysis.html import funnel_section, write_index
 
+        if dataset is None:
+            dataset = _load_validated(data_path)
         write_index(run_dir, [(r.authority, r.slug, r.status) for r in summary.results],
-                    threshold=threshold)
+                    threshold=threshold, extra_html=funnel_section(dataset, run_dir, threshold))
     summary.seconds = time.perf_counter() - started
     _write_manifest(run_dir, summary, previous, {
         "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
@@ -522,9 +524,9 @@ def _load_validated(path: Path):
 
 
 def _is_synthetic(dataset) -> bool:
-    meta = dataset.meta or {}
-    text = " ".join(str(meta.get(k, "")) for k in ("source", "generator", "kind", "description"))
-    return "synthetic" in text.lower() or "seed" in meta
+    from pace_analysis.timelines import is_synthetic
+
+    return is_synthetic(dataset)
 
 
 def _clean_leftovers(run_dir: Path) -> None:
