@@ -6,6 +6,7 @@ the tests never run R.
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction as Fr
 from pathlib import Path
 
@@ -213,6 +214,25 @@ def test_lifelines_aalen_johansen_differs_but_we_match_the_formula():
     assert len(finals) > 1
     assert any(abs(f - home[1]) > 0.01 for f in finals)
     assert not np.array_equal(state[1], np.random.get_state()[1])  # noqa: NPY002
+
+
+def test_lifelines_aalen_johansen_loses_day0_event_and_swaps_ci_labels():
+    lifelines = pytest.importorskip("lifelines")
+    time = np.array([0, 0, 1, 2, 3, 4, 5, 6], dtype=float)
+    code = np.array([1, 0, 2, 1, 0, 1, 2, 1])
+    outcome = np.array(["censored", "home", "exit"], dtype=object)[code]
+    ours = aalen_johansen(time, outcome)
+    # by hand: 8 at risk on day 0 (the censoring on day 0 too), one return home: 1/8
+    assert ours.time[0] == 0 and ours.cif[0, ours.states.index("home")] == pytest.approx(1 / 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its "tied event times ... jittered" warning
+        ajf = lifelines.AalenJohansenFitter(seed=1).fit(time, code, event_of_interest=1)
+    cif = ajf.cumulative_density_.iloc[:, 0]
+    assert cif.loc[0.0] == 0.0  # the day-0 return home is not counted
+    ci = ajf.confidence_interval_.dropna()
+    upper = ci[[c for c in ci.columns if "upper" in c][0]]
+    lower = ci[[c for c in ci.columns if "lower" in c][0]]
+    assert (upper < lower).all()  # columns named "upper" hold the lower bound
 
 
 # ----------------------------------------------------------------------------- edge cases
