@@ -167,7 +167,8 @@ def _pandera_schema(table: str, present: list[str], route_set: RouteSet):
             checks.append(pa.Check(lambda s: (s == "") | s.isin(AUTHORITY_NAMES),
                                    name="authority_unknown"))
         unique = table == "journeys" and col.name == "journey_id"
-        columns[col.name] = pa.Column(str, checks=checks, unique=unique,
+        # dtype None: every value is text already, and pandera's str check visits each one.
+        columns[col.name] = pa.Column(None, checks=checks, unique=unique,
                                       report_duplicates="exclude_first", nullable=False)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
