@@ -320,3 +320,24 @@ def test_frame_level_errors(hand):
         gray_test(hand[hand.group == "B"].assign(entry_days=0), "group", routes=ROUTES)
     with pytest.raises(PaceError, match="conf_type"):
         cumulative_incidence(hand, conf_type="arcsine")
+
+
+def test_several_by_columns_and_route_set(synthetic):
+    from pace_analysis.routes import load_route_set
+
+    t = cumulative_incidence(synthetic, by=["authority", "age_group"],
+                             routes=load_route_set("scotland"))
+    assert "Moray / under 1" in set(t["group"])
+    assert list(t["route"].cat.categories) == ROUTES + ["exit", "waiting"]
+    one = t[t.group == "Moray / 12+"]
+    sub = synthetic[(synthetic.authority == "Moray") & (synthetic.age_group == "12+")]
+    direct = cumulative_incidence(sub, routes=ROUTES)
+    np.testing.assert_allclose(one["cif"].to_numpy(), direct["cif"].to_numpy(), atol=1e-15)
+
+
+def test_survival_reaching_zero_before_late_entrants_warns():
+    # both at risk on day 2 leave; a late entrant (entry 3) then returns home on day 5
+    with pytest.warns(UserWarning, match="reaches 0"):
+        res = aalen_johansen([2, 2, 5], ["home", "exit", "home"], [0, 0, 3])
+    assert res.survival[0] == 0 and np.isfinite(res.variance).all()
+    assert res.cif[-1].tolist() == [0.5, 0.5]  # nothing more can be added once S is 0
