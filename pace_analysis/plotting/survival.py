@@ -93,8 +93,11 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
         Tidy KM table (``group, time_days, at_risk, events, censored, survival, ci_lower,
         ci_upper``).
     ax : matplotlib Axes, optional
-        Where to draw; a new figure is made if None. The number-at-risk table takes a
-        strip at the bottom of ``ax``'s area (its own Axes, sharing the x axis).
+        Where to draw; a new figure is made if None (legend outside on the right). The
+        number-at-risk table takes a strip at the bottom of ``ax``'s area (its own Axes,
+        sharing the x axis) and its group names stand to the left of it: in a grid of
+        plots leave room for them (e.g. ``fig.subplots_adjust(wspace=0.6)``). On a given
+        ``ax`` the legend goes inside the plot.
     at_risk : "auto", DataFrame or None
         ``"auto"``: counts at each whole-year tick, from ``km_table``; a DataFrame with
         ``group``, ``time_days`` and ``at_risk`` (e.g. :func:`pace_analysis.survival.at_risk_table`):
@@ -138,6 +141,7 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
     rows = len(shown) if at_risk is not None else 0
     with style.rc_context():
         table_h = 0.25 * rows + 0.45 if rows else 0.0
+        own_figure = ax is None
         if ax is None:
             ax = style.new_axes(None, (10.5, 4.4 + table_h))
             longest = max((len(str(g)) for g in shown), default=0)
@@ -181,8 +185,12 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
             ax.text(0.5, 0.5, note or "No data to show", transform=ax.transAxes, ha="center",
                     va="center", color=style.MUTED, wrap=True)
         if handles:
-            ax.legend(handles=handles, title=legend_title, loc="upper left",
-                      bbox_to_anchor=(1.02, 1.0), borderaxespad=0, handlelength=2.2)
+            if own_figure:  # room was left on the right
+                ax.legend(handles=handles, title=legend_title, loc="upper left",
+                          bbox_to_anchor=(1.02, 1.0), borderaxespad=0, handlelength=2.2)
+            else:  # inside, in the corner the curves leave empty at late times
+                ax.legend(handles=handles, title=legend_title, handlelength=2.2,
+                          loc="lower right" if kind == "reached" else "upper right")
         if rows:
             _at_risk_table(ax, km_table, at_risk, shown, colors, threshold, xmax, table_h)
     return ax
