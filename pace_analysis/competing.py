@@ -330,6 +330,12 @@ def _cuminc_variance(dk, d, y, surv, surv_m, cif):
     return var
 
 
+def _weighted_gram(x: np.ndarray, wt: np.ndarray) -> np.ndarray:
+    """sum over t, k of wt[t, k] * x[t, i, k] * x[t, j, k], as one matrix product."""
+    x2 = x.transpose(0, 2, 1).reshape(-1, x.shape[1])
+    return (x2 * wt.reshape(-1, 1)).T @ x2
+
+
 def _gray_statistic(time, cause, group, n_groups, rho=0.0, block=256):
     """Gray's (1988) score and its variance for one cause, as cmprsk's ``crstm``.
 
@@ -390,10 +396,9 @@ def _gray_statistic(time, cause, group, n_groups, rho=0.0, block=256):
         c_prev = c[-1]
         a, c = a[:, : g - 1, :], c[:, : g - 1, :]
         w = a - t4a[sl, None, :] * c  # (T, g-1, g)
-        v += np.einsum("tk,tik,tjk->ij", t3a[sl], w, w)
-        v2 += np.einsum("tk,tik->ik", t4a[sl] * t3a[sl], w)
         u = t4b[sl, None, :] * c
-        v += np.einsum("tk,tik,tjk->ij", t3b[sl], u, u)
+        v += _weighted_gram(w, t3a[sl]) + _weighted_gram(u, t3b[sl])
+        v2 += np.einsum("tk,tik->ik", t4a[sl] * t3a[sl], w)
         v2 -= np.einsum("tk,tik->ik", t4b[sl] * t3b[sl], u)
     c_end = c_prev[: g - 1, :]
     v += (c_end * v3[None, :]) @ c_end.T + c_end @ v2.T + v2 @ c_end.T
@@ -414,11 +419,11 @@ def _route_codes(frame: pd.DataFrame, routes) -> tuple[str, ...]:
         rs = frame.attrs.get("route_set")
         rs = load_route_set(rs) if isinstance(rs, str) else rs
         codes = rs.route_codes if isinstance(rs, RouteSet) else load_route_set().route_codes
-        seen = set(frame["outcome"].astype(str)) - {EXIT, CENSORED} - set(codes)
+        seen = {str(x) for x in pd.unique(frame["outcome"])} - {EXIT, CENSORED} - set(codes)
         codes = tuple(codes) + tuple(sorted(seen))
     if EXIT in codes or CENSORED in codes or WAITING in codes:
         raise PaceError(f"route codes must not include {EXIT!r}, {CENSORED!r} or {WAITING!r}")
-    bad = set(frame["outcome"].astype(str)) - {EXIT, CENSORED} - set(codes)
+    bad = {str(x) for x in pd.unique(frame["outcome"])} - {EXIT, CENSORED} - set(codes)
     if bad:
         raise PaceError(f"outcome(s) {sorted(bad)} are not routes {list(codes)}, 'exit' or "
                         "'censored'")
@@ -701,12 +706,14 @@ def gray_test(
     for i, (_, rows) in enumerate(groups):
         group[rows] = i
     time = frame["time_days"].to_numpy(dtype=float)
-    outcome = frame["outcome"].astype(str).to_numpy()
-    censored = outcome == CENSORED
+    oc, olabels = pd.factorize(frame["outcome"], sort=False)
+    olabels = np.array([str(x) for x in olabels], dtype=object)
+    censored = np.isin(oc, np.flatnonzero(olabels == CENSORED))
     df = len(groups) - 1
     rows = []
     for r in targets:
-        cause = np.where(censored, 0, np.where(outcome == r, 1, 2))
+        is_r = np.isin(oc, np.flatnonzero(olabels == r))
+        cause = np.where(censored, 0, np.where(is_r, 1, 2))
         stat, p, note = np.nan, np.nan, ""
         if not (cause == 1).any():
             note = "no events of this route"
