@@ -136,7 +136,11 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
         ax.set_xlabel(xlabel)
         ax.set_ylabel("Share of children")
         if title:
-            suffix = f": {shown[0]} ({int(sizes[shown[0]]):,} children)" if len(shown) == 1 else ""
+            if len(shown) == 1:
+                who = "all" if shown[0] == "All" else str(shown[0])
+                suffix = f": {who} ({int(sizes[shown[0]]):,} children)"
+            else:
+                suffix = ""
             ax.set_title(title + suffix, loc="left")
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
