@@ -239,3 +239,26 @@ def test_home_journeys_without_accommodation_get_a_bypass_stage():
     assert "without accommodation, recommendation" in row["stage_label"]
     assert summ.loc[("home", "looked_after_to_accommodated"), "n_bypassed"] == 1
     assert (summ["n_journeys"].loc["home"] == 1).all()
+
+
+def test_km_median_agrees_with_survival_module():
+    from pace_analysis.survival import median_time
+
+    rng = np.random.default_rng(11)
+    t = np.round(rng.exponential(300, 200))
+    e = rng.random(200) < 0.6
+    ref = median_time(pd.DataFrame({"time_days": t, "event_observed": e}))
+    assert km_quantiles(t, e, (0.5,))[0] == ref["median_days"].iloc[0]
+
+
+def test_stage_durations_on_synthetic_data_are_well_formed():
+    from pace_analysis.synthetic import generate
+
+    ds = generate(seed=2014, scale=0.02)
+    st = stage_durations(ds)
+    assert (st["duration_days"].dropna() >= 0).all()
+    assert st.loc[st["status"].isin(["skipped", "not_reached"]), "duration_days"].isna().all()
+    assert st.loc[st["event"], "status"].isin(["completed", "bypassed"]).all()
+    summ = stage_summary(st)
+    assert (summ["n_completed"] <= summ["n"]).all()
+    assert summ.groupby("group")["most_time"].sum().le(1).all()
