@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from pace_analysis.errors import PaceError
-from pace_analysis.survival import group_frames, km_arrays, validate_frame
+from pace_analysis.survival import group_codes, km_arrays, validate_frame
 
 DEFAULT_COVARIATES: tuple[str, ...] = ("age_group", "authority", "sex", "legal_basis")
 
@@ -35,25 +35,30 @@ def _entry_eff(entry: np.ndarray) -> np.ndarray:
     return np.where(entry > 0, entry, -np.inf)
 
 
-def _sum_at_risk(entry: np.ndarray, stop: np.ndarray, values: np.ndarray,
-                 t: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` (rows) over the risk set {entry < t <= stop} at each time in ``t``."""
-    values = values.reshape(len(stop), -1)
+class _RiskSets:
+    """Sums over the risk sets {entry < t <= stop} at sorted distinct times ``t``, in O(n).
 
-    def tail_sum(key: np.ndarray) -> np.ndarray:
-        order = np.argsort(key, kind="stable")
-        cs = np.vstack([np.cumsum(values[order][::-1], axis=0)[::-1],
-                        np.zeros((1, values.shape[1]))])
-        return cs[np.searchsorted(key[order], t, side="left")]
+    A row is at risk at t_i for i < pos_stop (stop >= t_i) minus i < pos_entry (entry >= t_i);
+    row values are binned by those positions and summed from the tail.
+    """
 
-    out = tail_sum(stop)
-    late = np.isfinite(entry)
-    if late.any():
-        order = np.argsort(entry[late], kind="stable")
-        v = values[late][order]
-        cs = np.vstack([np.cumsum(v[::-1], axis=0)[::-1], np.zeros((1, values.shape[1]))])
-        out = out - cs[np.searchsorted(entry[late][order], t, side="left")]
-    return out
+    def __init__(self, entry: np.ndarray, stop: np.ndarray, t: np.ndarray):
+        self.n_t = len(t)
+        self.pos_stop = np.searchsorted(t, stop, side="right")
+        self.late = np.flatnonzero(np.isfinite(entry))
+        self.pos_entry = np.searchsorted(t, entry[self.late], side="right")
+
+    def _tail(self, pos: np.ndarray, values: np.ndarray) -> np.ndarray:
+        binned = np.column_stack([np.bincount(pos, weights=values[:, j], minlength=self.n_t + 1)
+                                  for j in range(values.shape[1])])
+        return np.cumsum(binned[::-1], axis=0)[::-1][1:]
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        values = values.reshape(len(self.pos_stop), -1)
+        out = self._tail(self.pos_stop, values)
+        if len(self.late):
+            out -= self._tail(self.pos_entry, values[self.late])
+        return out
 
 
 def _prepare(frame: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str], np.ndarray]:
@@ -61,13 +66,10 @@ def _prepare(frame: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str], np.
     if not isinstance(by, str):
         raise PaceError("by must name one column of the analysis frame")
     frame = validate_frame(frame, by)
-    labels, codes = [], np.full(len(frame), -1)
-    pos = pd.Series(np.arange(len(frame)), index=frame.index)
-    for label, rows in group_frames(frame, by):
-        if len(rows):
-            codes[pos[rows.index].to_numpy()] = len(labels)
-            labels.append(label)
-    return frame, labels, codes
+    labels, codes = group_codes(frame, by)
+    counts = np.bincount(codes, minlength=len(labels))
+    remap = np.cumsum(counts > 0) - 1
+    return frame, [lab for lab, c in zip(labels, counts, strict=True) if c], remap[codes]
 
 
 def _obs_exp_var(frame: pd.DataFrame, codes: np.ndarray, k: int):
@@ -78,9 +80,12 @@ def _obs_exp_var(frame: pd.DataFrame, codes: np.ndarray, k: int):
     t = np.unique(stop[event])
     if len(t) == 0:
         raise PaceError("no journey reached permanence: the log-rank test is undefined")
-    onehot = np.zeros((len(stop), k))
-    onehot[np.arange(len(stop)), codes] = 1.0
-    n_g = _sum_at_risk(entry, stop, onehot, t)  # T x k at risk
+    risk = _RiskSets(entry, stop, t)
+    n_g = np.column_stack([  # T x k at risk
+        np.cumsum(np.bincount(risk.pos_stop[codes == g], minlength=len(t) + 1)[::-1])[::-1][1:]
+        - np.cumsum(np.bincount(risk.pos_entry[codes[risk.late] == g],
+                                minlength=len(t) + 1)[::-1])[::-1][1:]
+        for g in range(k)]).astype(float)
     d_g = np.zeros((len(t), k))
     ti = np.searchsorted(t, stop[event])
     np.add.at(d_g, (ti, codes[event]), 1.0)
@@ -267,14 +272,15 @@ class _Efron:
         self.row_t = np.repeat(np.arange(len(self.t)), self.d.astype(int))
         start = np.concatenate([[0], np.cumsum(self.d)[:-1]]).astype(int)
         self.frac = (np.arange(len(self.row_t)) - start[self.row_t]) / self.d[self.row_t]
+        self.risk = _RiskSets(entry, stop, self.t)
         self.xd = np.zeros((len(self.t), x.shape[1]))
         np.add.at(self.xd, self.ev_t, self.x[ev_idx])
 
     def parts(self, beta: np.ndarray):
         x, t = self.x, self.t
         w = np.exp(x @ beta)
-        s0 = _sum_at_risk(self.entry, self.stop, w, t)[:, 0]
-        s1 = _sum_at_risk(self.entry, self.stop, w[:, None] * x, t)
+        s0 = self.risk.sum(w)[:, 0]
+        s1 = self.risk.sum(w[:, None] * x)
         s0d = np.bincount(self.ev_t, weights=w[self.ev_idx], minlength=len(t))
         s1d = np.zeros_like(s1)
         np.add.at(s1d, self.ev_t, w[self.ev_idx, None] * x[self.ev_idx])

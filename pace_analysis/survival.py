@@ -87,6 +87,28 @@ def _by_columns(by: str | Sequence[str] | None) -> list[str]:
     return [by] if isinstance(by, str) else list(by)
 
 
+def group_codes(frame: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[list[str], np.ndarray]:
+    """Group labels, in order, and each row's group index (see :func:`group_frames`)."""
+    cols = _by_columns(by)
+    if not cols:
+        return [ALL], np.zeros(len(frame), dtype=np.int64)
+    labels, codes = [""], np.zeros(len(frame), dtype=np.int64)
+    for c in cols:
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            levels = [str(v) for v in s.cat.categories]
+            cc = s.cat.codes.to_numpy().astype(np.int64)
+        else:
+            cc, uniq = pd.factorize(s.astype("string"), sort=True)
+            levels = [str(v) for v in uniq]
+        if (cc < 0).any():
+            cc = np.where(cc < 0, len(levels), cc)
+            levels = [*levels, NOT_RECORDED]
+        codes = codes * len(levels) + cc
+        labels = [f"{a}, {b}" if a else b for a in labels for b in levels]
+    return labels, codes
+
+
 def group_frames(frame: pd.DataFrame, by: str | Sequence[str] | None) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield ``(label, rows)`` per group, in category order (sorted otherwise).
 
@@ -94,37 +116,14 @@ def group_frames(frame: pd.DataFrame, by: str | Sequence[str] | None) -> Iterato
     ``by`` form the group ``"(not recorded)"``, last. With several columns labels are joined
     by ``", "``.
     """
-    cols = _by_columns(by)
-    if not cols:
-        yield ALL, frame
+    labels, codes = group_codes(frame, by)
+    if len(labels) == 1:
+        yield labels[0], frame
         return
-    keys = []
-    for c in cols:
-        s = frame[c]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            levels = [str(v) for v in s.cat.categories]
-            lab = s.astype(object).where(s.notna(), NOT_RECORDED).astype(str)
-        else:
-            lab = s.astype(object).where(s.notna(), NOT_RECORDED).astype(str)
-            levels = sorted(set(lab) - {NOT_RECORDED})
-        if (lab == NOT_RECORDED).any():
-            levels.append(NOT_RECORDED)
-        keys.append((lab, levels))
-    if len(keys) == 1:
-        lab, levels = keys[0]
-        idx = {v: np.flatnonzero(lab.to_numpy() == v) for v in levels}
-        for v in levels:
-            yield v, frame.iloc[idx[v]]
-        return
-    label = keys[0][0]
-    for lab, _ in keys[1:]:
-        label = label + ", " + lab
-    combos = [""]
-    for _, levels in keys:
-        combos = [f"{a}, {b}" if a else b for a in combos for b in levels]
-    arr = label.to_numpy()
-    for v in combos:
-        yield v, frame.iloc[np.flatnonzero(arr == v)]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+    for i, label in enumerate(labels):
+        yield label, frame.iloc[order[bounds[i]:bounds[i + 1]]]
 
 
 def km_arrays(entry: np.ndarray, time: np.ndarray, event: np.ndarray) -> dict[str, np.ndarray]:

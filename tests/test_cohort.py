@@ -154,3 +154,28 @@ def test_bad_arguments(journeys):
 def test_empty_journeys_give_empty_frame(journeys):
     f = build_frame(journeys.iloc[:0])
     assert len(f) == 0 and tuple(f.columns) == FRAME_COLUMNS
+
+
+def test_synthetic_dataset_frame_is_consistent_with_its_journeys():
+    from pace_analysis.synthetic import generate
+
+    ds = generate(seed=7, scale=0.05)
+    j = ds.journeys.set_index("journey_id")
+    f = build_frame(ds).set_index("journey_id")
+    assert len(f) == len(j) and not f.drop(columns="planned_route").isna().any().any()
+    ev = f[f["event_observed"]]
+    assert (ev["outcome"] == j.loc[ev.index, "permanence_route"]).all()
+    assert (ev["time_days"] == (j.loc[ev.index, "permanence_date"]
+                                - j.loc[ev.index, "looked_after_date"]).dt.days).all()
+    ex = f[f["outcome"] == "exit"]
+    assert (j.loc[ex.index, "exit_reason"] != "permanence").all()
+    cens = f[f["outcome"] == "censored"]
+    assert (cens["time_days"] == (j.loc[cens.index, "extract_date"]
+                                  - j.loc[cens.index, "looked_after_date"]).dt.days).all()
+    acc = build_frame(ds, origin="accommodated_date")
+    assert len(acc) == j["accommodated_date"].notna().sum()
+    start = pd.Timestamp("2015-08-01")
+    w = build_frame(ds, window=(start, None)).set_index("journey_id")
+    late = j.loc[w.index, "looked_after_date"] < start
+    assert ((w["entry_days"] > 0) == late).all()
+    assert (w.loc[late[late].index, "time_days"] > w.loc[late[late].index, "entry_days"]).all()

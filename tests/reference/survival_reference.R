@@ -9,8 +9,8 @@
 # Inputs (committed):
 #   survival_hand_frame.csv       20 hand-checkable journeys: tied times, day-0 events,
 #                                 late entry (entry_days > 0), an all-censored group (12+)
-#   survival_synthetic_frame.csv  analysis frame of three authorities (see its README note
-#                                 in docs/statistics.md)
+#   survival_synthetic_frame.csv  analysis frame of three authorities from the synthetic
+#                                 generator (made by survival_synthetic_frame.py)
 #   plus a 4-row "flat" data set defined below (S = 0.5 on a flat step)
 # Outputs (numbers printed with 17 significant digits):
 #   survival_ref_km.csv      survfit(conf.type = "log-log") curves, summary(censored = TRUE)
