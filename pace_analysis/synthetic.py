@@ -287,9 +287,9 @@ def _placements(rng, p: Parameters, j: dict, extract: int) -> dict:
     cuts = np.where(np.arange(3)[None, :] < n_moves[:, None], cuts, np.nan)
 
     # Move types by age band (adoption-bound children move between foster carers).
-    shares = np.array([[0.60, 0.35, 0.00, 0.05], [0.58, 0.35, 0.02, 0.05],
-                       [0.48, 0.35, 0.12, 0.05], [0.33, 0.25, 0.37, 0.05],
-                       [0.30, 0.20, 0.40, 0.10]])
+    shares = np.array([[0.54, 0.42, 0.00, 0.04], [0.51, 0.43, 0.02, 0.04],
+                       [0.42, 0.41, 0.13, 0.04], [0.30, 0.29, 0.37, 0.04],
+                       [0.28, 0.22, 0.40, 0.10]])
     cum = np.cumsum(shares[j["band"]], axis=1)
     move_type = (rng.random((n, 4))[:, :, None] > cum[:, None, :]).sum(axis=2).clip(0, 3) + 1
     move_type = np.where((fate == 3)[:, None] & (move_type != 4), 1, move_type)
@@ -335,6 +335,14 @@ def _dates(days: np.ndarray) -> pd.Series:
     return pd.to_datetime(pd.Series(days), unit="D").astype("datetime64[ns]")
 
 
+PROGRESS_STEPS = 4
+
+
+def _progress_bar(total: int, disable: bool) -> tqdm:
+    return tqdm(total=total, desc="pace synth", unit="step", delay=2, disable=disable,
+                file=sys.stderr, bar_format="{desc}: {n}/{total}{postfix} [{elapsed}]")
+
+
 def generate(
     seed: int = DEFAULT_SEED,
     scale: float = 1.0,
@@ -342,7 +350,7 @@ def generate(
     end: date = DEFAULT_END,
     extract_date: date = DEFAULT_EXTRACT,
     params: Parameters | None = None,
-    progress: bool = False,
+    progress: bool | tqdm = False,
 ) -> Dataset:
     """Generate a seeded synthetic dataset for all 32 councils.
 
@@ -361,8 +369,9 @@ def generate(
         Censoring date; must not be before *end*.
     params : Parameters, optional
         Model assumptions; the calibrated defaults when omitted.
-    progress : bool
-        Show a progress bar (only if generation takes more than two seconds).
+    progress : bool or tqdm.tqdm
+        Show a progress bar on stderr (only if generation takes more than two seconds),
+        or advance the given bar by one step per stage (:data:`PROGRESS_STEPS` steps).
 
     Returns
     -------
@@ -380,8 +389,9 @@ def generate(
     s_auth, s_journeys, s_ids = np.random.SeedSequence(seed).spawn(3)
     fx = _Authorities.draw(np.random.default_rng(s_auth), p)
     rng = np.random.default_rng(s_journeys)
-    bar = tqdm(total=5, desc="pace synth", unit="step", delay=2, disable=not progress,
-               file=sys.stderr)
+    own_bar = not isinstance(progress, tqdm)
+    bar = _progress_bar(PROGRESS_STEPS, not progress) if own_bar else progress
+    bar.set_postfix_str("children")
 
     first = lo_day - int(p.warmup_years * YEAR)
     n = rng.poisson(scale * p.first_starts_per_year * (hi_day - first + 1) / YEAR)
@@ -396,6 +406,7 @@ def generate(
     male = rng.random(n) < p.male_share
     child = np.arange(n)
     bar.update()
+    bar.set_postfix_str("journeys")
 
     parts = [_simulate(rng, p, fx, la, dob, auth, extract)]
     parts[0]["child"] = child
@@ -411,6 +422,7 @@ def generate(
         parts.append(part)
     j = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     bar.update()
+    bar.set_postfix_str("placements")
 
     keep = (j["la"] <= hi_day) & ((j["la"] >= lo_day) | np.isnan(j["exit"]) | (j["exit"] >= lo_day))
     j = {k: v[keep] for k, v in j.items()}
@@ -420,6 +432,7 @@ def generate(
     ids = ids[order]
     pl = _placements(rng, p, j, extract)
     bar.update()
+    bar.set_postfix_str("tables")
 
     m = j["la"].size
     names = np.array([a.name for a in AUTHORITIES], dtype=object)
@@ -467,7 +480,8 @@ def generate(
             "date are included; analyse them with late entry at the window start"
         ),
     }
-    bar.close()
+    if own_bar:
+        bar.close()
     return Dataset(journeys, placements, load_route_set("scotland"), None, meta, [])
 
 
@@ -585,10 +599,13 @@ def run_cli(args: argparse.Namespace) -> int:
         raise PaceError("give --out DIR to write a dataset, or --calibration to check one")
     from pace_analysis.io import write_dataset
 
-    dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
-                       progress=True)
-    out = write_dataset(dataset, args.out, args.fmt)
-    write_tests_of_change(generate_tests_of_change(args.seed, args.extract_date), out)
+    with _progress_bar(PROGRESS_STEPS + 1, disable=False) as bar:
+        dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
+                           progress=bar)
+        bar.set_postfix_str(f"writing {args.fmt}")
+        out = write_dataset(dataset, args.out, args.fmt)
+        write_tests_of_change(generate_tests_of_change(args.seed, args.extract_date), out)
+        bar.update()
     print(f"wrote {len(dataset.journeys):,} journeys and {len(dataset.placements):,} placements "
           f"for {len(dataset.authorities)} authorities to {out} ({args.fmt})")
     return 0
