@@ -119,3 +119,19 @@ def test_measure_counts_on_hand_made_journeys():
     # c started < 2 years before extract: excluded; b took > 730 days
     assert c.loc["Fife", "denominator"] == 2 and c.loc["Fife", "numerator"] == 1
     assert c.loc["Moray", "numerator"] == 1
+
+
+def test_plot_highlights_one_authority_without_ranking():
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from pace_analysis.plotting.funnel import plot_funnel
+
+    t = funnel_table([10, 30, 50], [100, 100, 100], ["A", "B", "C"])
+    lim = funnel_limits(np.arange(1, 120), float(t["p0"].iloc[0]))
+    ax = plot_funnel(t, lim, highlight="B")
+    ax.figure.canvas.draw()
+    texts = [x.get_text() for x in ax.figure.findobj(matplotlib.text.Text)]
+    assert "B" in texts and "A" not in texts and "C" not in texts  # others unlabelled
+    assert not any("rank" in x.lower() for x in texts)
+    plt.close(ax.figure)

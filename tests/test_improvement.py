@@ -251,3 +251,34 @@ def test_p_chart_beyond_upper_limit():
 def test_p_chart_rejects_impossible_counts():
     with pytest.raises(PaceError):
         p_chart([3], [2], months(1))
+
+
+# ---------------------------------------------------------------- drawing
+
+def _texts(ax) -> str:
+    import matplotlib
+
+    ax.figure.canvas.draw()
+    return " ".join(t.get_text() for t in ax.figure.findobj(matplotlib.text.Text))
+
+
+def test_plot_names_rule_set_signals_and_messages():
+    import matplotlib.pyplot as plt
+
+    from pace_analysis.plotting.improvement import plot_run_chart
+
+    vals = [5, 4, 6, 5, 4, 6, 5, 4, 1, 2, 1, 2, 1, 2, 1, 2]
+    res = run_chart(vals, months(16), baseline=8, annotations=[(months(16)[8], "Formal review")])
+    ax = plot_run_chart(res)
+    text = _texts(ax)
+    assert "Anhøj rules" in text and "unusually long run" in text and "Formal review" in text
+    plt.close(ax.figure)
+    few = run_chart([1, 2, 3], months(3), rules="ihi")
+    ax = plot_run_chart(few)
+    text = _texts(ax)
+    assert "IHI run-chart rules" in text and "too few points" in text
+    plt.close(ax.figure)
+    pc = p_chart([1, 0, 2], [10, 0, 20], months(3))
+    ax = plot_run_chart(pc)
+    assert "zero denominator" in _texts(ax) and "P chart" in _texts(ax)
+    plt.close(ax.figure)
