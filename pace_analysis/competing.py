@@ -631,9 +631,10 @@ def cif_at(table: pd.DataFrame, times_days: float | Sequence[float]) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        ``group, route, time_days, cif, std_err, ci_lower, ci_upper, beyond_follow_up``:
-        the values at the last table time <= each time. After a group's last follow-up
-        time the estimate is not defined: values are NaN and ``beyond_follow_up`` is True.
+        ``group, route, time_days, cif, std_err, ci_lower, ci_upper, estimable``: the
+        values at the last table time <= each time. After a group's last follow-up time
+        the estimate is not defined: values are NaN and ``estimable`` is False (the same
+        convention as :func:`pace_analysis.survival.share_by`).
     """
     ts = np.atleast_1d(np.asarray(times_days, dtype=float))
     if np.isnan(ts).any() or (ts < 0).any():
@@ -647,10 +648,9 @@ def cif_at(table: pd.DataFrame, times_days: float | Sequence[float]) -> pd.DataF
         vals = {c: np.where(beyond, np.nan, sub[c].to_numpy()[np.maximum(pos, 0)])
                 for c in value_cols}
         out.append(pd.DataFrame({"group": group, "route": route, "time_days": ts, **vals,
-                                 "beyond_follow_up": beyond}))
+                                 "estimable": ~beyond}))
     if not out:
-        return pd.DataFrame(columns=["group", "route", "time_days", *value_cols,
-                                     "beyond_follow_up"])
+        return pd.DataFrame(columns=["group", "route", "time_days", *value_cols, "estimable"])
     return pd.concat(out, ignore_index=True)
 
 
