@@ -72,12 +72,17 @@ def validate_frame(frame: pd.DataFrame, by: str | Sequence[str] | None = None) -
     if bad.any():
         raise PaceError(f"{int(bad.sum())} late entrant(s) have time_days <= entry_days "
                         "(no time at risk after entry)")
-    if frame["event_observed"].isna().any():
-        raise PaceError("event_observed is missing on some rows")
+    event = frame["event_observed"]
+    if not pd.api.types.is_bool_dtype(event):
+        mapped = event.map({True: True, False: False,  # also 1 and 0
+                            "True": True, "False": False, "true": True, "false": False})
+        if mapped.isna().any():
+            raise PaceError("event_observed must be True/False on every row")
+        event = mapped
     out = frame.copy()
     out["time_days"] = time
     out["entry_days"] = entry
-    out["event_observed"] = out["event_observed"].astype(bool)
+    out["event_observed"] = event.astype(bool).to_numpy()
     return out
 
 

@@ -239,3 +239,11 @@ def test_bad_arguments():
         share_by(f, [-1])
     with pytest.raises(PaceError, match="no column"):
         median_time(f, by="region")
+
+
+def test_event_flags_must_be_boolean():
+    f = frame_for("hand", "rc")
+    as_text = f.assign(event_observed=f["event_observed"].map({True: "True", False: "False"}))
+    assert kaplan_meier(as_text)["survival"].tolist() == kaplan_meier(f)["survival"].tolist()
+    with pytest.raises(PaceError, match="True/False"):
+        kaplan_meier(f.assign(event_observed=np.where(f.index == 2, None, f["event_observed"])))
