@@ -36,6 +36,8 @@ from scipy import stats
 from pace_analysis.errors import PaceError
 
 ALL = "All"
+#: Stated on every table (``DataFrame.attrs["censoring"]``): what happened to exits.
+CENSORING_NOTE = "any legal permanence; exits without permanence censored at exit"
 #: Label of journeys whose ``by`` value is missing.
 NOT_RECORDED = "(not recorded)"
 _TOL = np.sqrt(np.finfo(float).eps)
@@ -168,6 +170,11 @@ def loglog_ci(surv: np.ndarray, greenwood: np.ndarray, conf_level: float,
     return np.where(inside, lower, fill), np.where(inside, upper, fill)
 
 
+def _noted(table: pd.DataFrame) -> pd.DataFrame:
+    table.attrs["censoring"] = CENSORING_NOTE
+    return table
+
+
 def _check_level(conf_level: float) -> None:
     if not 0 < conf_level < 1:
         raise PaceError(f"conf_level must be between 0 and 1; got {conf_level}")
@@ -210,7 +217,7 @@ def kaplan_meier(frame: pd.DataFrame, by: str | Sequence[str] | None = None,
             "group": label, "time_days": k["time"], "at_risk": k["at_risk"],
             "events": k["events"], "censored": k["censored"], "survival": k["survival"],
             "ci_lower": lo, "ci_upper": hi}))
-    return pd.concat(parts, ignore_index=True)
+    return _noted(pd.concat(parts, ignore_index=True))
 
 
 def _minmin(y: np.ndarray, x: np.ndarray) -> float:
@@ -249,8 +256,8 @@ def median_time(frame: pd.DataFrame, by: str | Sequence[str] | None = None,
         med = _minmin(k["survival"], k["time"])
         out.append((label, len(rows), int(k["events"].sum()), med, _minmin(lo, k["time"]),
                     _minmin(hi, k["time"]), bool(np.isfinite(med))))
-    return pd.DataFrame(out, columns=["group", "n", "events", "median_days", "ci_lower",
-                                      "ci_upper", "reached"])
+    return _noted(pd.DataFrame(out, columns=["group", "n", "events", "median_days", "ci_lower",
+                                             "ci_upper", "reached"]))
 
 
 def _times(times_days: float | Sequence[float]) -> np.ndarray:
@@ -294,8 +301,8 @@ def share_by(frame: pd.DataFrame, times_days: float | Sequence[float] = (365.25,
             else:
                 out.append((label, ti, len(rows), nn, 1 - k["survival"][ii], 1 - hi[ii],
                             1 - lo[ii], True))
-    return pd.DataFrame(out, columns=["group", "time_days", "n", "at_risk", "share", "ci_lower",
-                                      "ci_upper", "estimable"])
+    return _noted(pd.DataFrame(out, columns=["group", "time_days", "n", "at_risk", "share",
+                                             "ci_lower", "ci_upper", "estimable"]))
 
 
 def _at_risk(rows: pd.DataFrame, t: np.ndarray) -> np.ndarray:
@@ -331,7 +338,7 @@ def at_risk_table(frame: pd.DataFrame, times_days: float | Sequence[float],
             "group": label, "time_days": t, "at_risk": n_at,
             "events": np.searchsorted(te, t, side="right").astype(np.int64),
             "censored": np.searchsorted(tc, t, side="right").astype(np.int64)}))
-    return pd.concat(out, ignore_index=True)
+    return _noted(pd.concat(out, ignore_index=True))
 
 
 def restricted_mean(frame: pd.DataFrame, tau_days: float, by: str | Sequence[str] | None = None,
@@ -373,5 +380,5 @@ def restricted_mean(frame: pd.DataFrame, tau_days: float, by: str | Sequence[str
         rmst = float(rect.sum())
         out.append((label, len(rows), int(k["events"].sum()), tau, rmst, se,
                     rmst - z * se, rmst + z * se))
-    return pd.DataFrame(out, columns=["group", "n", "events", "tau_days", "rmst_days", "se",
-                                      "ci_lower", "ci_upper"])
+    return _noted(pd.DataFrame(out, columns=["group", "n", "events", "tau_days", "rmst_days",
+                                             "se", "ci_lower", "ci_upper"]))

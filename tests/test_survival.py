@@ -247,3 +247,10 @@ def test_event_flags_must_be_boolean():
     assert kaplan_meier(as_text)["survival"].tolist() == kaplan_meier(f)["survival"].tolist()
     with pytest.raises(PaceError, match="True/False"):
         kaplan_meier(f.assign(event_observed=np.where(f.index == 2, None, f["event_observed"])))
+
+
+def test_tables_say_how_exits_are_treated():
+    f = frame_for("hand", "rc")
+    for table in (kaplan_meier(f), median_time(f), share_by(f), at_risk_table(f, [0]),
+                  restricted_mean(f, 100)):
+        assert "exits without permanence censored" in table.attrs["censoring"]
