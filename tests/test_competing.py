@@ -74,7 +74,7 @@ def _check_against_survfit(frame, ref, dataset, by_names, conf_type):
         for (group, state), rr in r.groupby(["group", "state"]):
             mine = cif_at(table[(table.group == str(group)) & (table.route == state)],
                           rr["time"].to_numpy())
-            assert not mine["beyond_follow_up"].any()
+            assert mine["estimable"].all()
             np.testing.assert_allclose(mine["cif"], rr["pstate"], atol=TOL, rtol=0)
             np.testing.assert_allclose(mine["std_err"], rr["std_err"], atol=TOL, rtol=0)
             lo, hi = rr["lower"].to_numpy(), rr["upper"].to_numpy()
@@ -280,10 +280,11 @@ def test_route_without_events_is_zero_and_not_nan(hand):
     assert "no events" in g.loc["permanence_order", "note"]
 
 
-def test_cif_at_beyond_follow_up_is_flagged(hand):
+def test_cif_at_beyond_follow_up_is_not_estimable(hand):
     t = cumulative_incidence(hand, routes=ROUTES)
     r = cif_at(t, [5, 1000])
-    assert r[r.time_days == 1000]["beyond_follow_up"].all()
+    assert not r[r.time_days == 1000]["estimable"].any()
+    assert r[r.time_days == 1000]["cif"].isna().all()
     assert r[r.time_days == 5]["cif"].notna().all()
 
 
