@@ -316,6 +316,8 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
             str(notebook), str(executed), parameters=params, kernel_name=KERNEL_NAME,
             progress_bar=False, log_output=False, stdout_file=log.fh, stderr_file=log.fh,
             request_save_on_cell_execute=False,
+            # Keep the kernel's own start-up chatter (e.g. its TCP notice) off the terminal.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         export(executed, tmp / "report.html")
         result.seconds = time.perf_counter() - started
@@ -484,7 +486,7 @@ def run_reports(
 
         with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
             # The cache holds child-level data: it lives outside reports/ and is deleted.
-            write_cache(dataset, Path(cache))
+            write_cache(dataset, Path(cache), (window_start, window_end))
             bar = _progress(len(todo), progress)
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
                 futures = {
@@ -570,9 +572,18 @@ def _write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: 
 
 # --------------------------------------------------------------------------- inside the kernel
 
-def write_cache(dataset, cache_dir: Path) -> None:
-    """Write a validated dataset where kernels can load it without re-validating."""
+def write_cache(dataset, cache_dir: Path, window: tuple | None = None) -> None:
+    """Write a validated dataset, and its analysis frame, for kernels to load as they are.
+
+    The frame (all authorities, built with the run's study *window*) is the same in every
+    report, so it is built once here instead of once per kernel.
+    """
+    from pace_analysis import cohort
+
     cache_dir = Path(cache_dir)
+    window = study_window(dataset, *(window or (None, None)))
+    cohort.build_frame(dataset, window=window).to_parquet(cache_dir / "frame.parquet")
+    (cache_dir / "frame.json").write_text(json.dumps({"window": list(window)}), encoding="utf-8")
     dataset.journeys.to_parquet(cache_dir / "journeys.parquet", index=False)
     dataset.placements.to_parquet(cache_dir / "placements.parquet", index=False)
     meta = {"route_set": dataset.route_set.name, "meta": dataset.meta,
@@ -619,6 +630,47 @@ def load_dataset(data_path: str, cache_dir: str | None = None):
     return _load_validated(path)
 
 
+def study_window(dataset, window_start: str | None = None,
+                 window_end: str | None = None) -> tuple[str | None, str | None]:
+    """The study window of a report: the parameters, else the dataset's own window start.
+
+    An extract that includes journeys already open when it began (``dataset.yaml``
+    ``window: start:``, as the synthetic data) must be analysed with late entry from
+    that date, or the long waits of those journeys bias every estimate upwards. An
+    explicit ``window_start``/``window_end`` wins.
+    """
+    meta_window = (dataset.meta or {}).get("window") or {}
+    start = window_start or meta_window.get("start") or (dataset.meta or {}).get("start")
+    return (str(start) if start else None, str(window_end) if window_end else None)
+
+
+def load_frame(dataset, window: tuple, cache_dir: str | None = None):
+    """The analysis frame of all authorities for *window*: from the cache when it matches.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset (used when there is no cache, or the cache is for another window).
+    window : (start, end)
+        Study window, as from :func:`study_window`.
+    cache_dir : str or None
+        Folder written by :func:`write_cache` in a batch run.
+    """
+    from pace_analysis import cohort
+
+    if cache_dir:
+        cache = Path(cache_dir)
+        try:
+            meta = json.loads((cache / "frame.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        if meta.get("window") == [str(w) if w else None for w in window]:
+            import pandas as pd
+
+            return pd.read_parquet(cache / "frame.parquet")
+    return cohort.build_frame(dataset, window=window)
+
+
 def setup_kernel() -> None:
     """Fix matplotlib's backend, sizes and metadata so the same input gives the same bytes."""
     import matplotlib
@@ -643,13 +695,29 @@ def setup_kernel() -> None:
     })
 
 
-def save_figure(ax_or_fig: Any, output_dir: str, name: str) -> Path:
-    """Save a figure as ``<output_dir>/<name>.png`` with no timestamp or version metadata."""
+def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -> Path:
+    """Save a figure as ``<output_dir>/<name>.png``, show that PNG, and close the figure.
+
+    The figure is rendered once: the same PNG bytes (no timestamp or version metadata)
+    go to the file and, when ``show`` is True, into the notebook. Closing it stops the
+    inline backend from rendering it a second time.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     if hasattr(fig, "get_figure") and fig.get_figure() is not None:
         fig = fig.get_figure()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
     path = Path(output_dir) / f"{name}.png"
-    fig.savefig(path, format="png", metadata={"Software": None})
+    path.write_bytes(buf.getvalue())
+    if show:
+        from IPython.display import Image, display
+
+        display(Image(data=buf.getvalue(), format="png"))
+    plt.close(fig)
     return path
 
 
@@ -755,6 +823,6 @@ def run_cli(args: argparse.Namespace) -> int:
 __all__ = [
     "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
     "data_hash", "package_hash", "build_key", "write_atomic", "load_dataset", "write_cache",
-    "setup_kernel", "save_figure", "save_table", "output_folder", "show_table", "versions", "configure_cli", "run_cli",
+    "setup_kernel", "study_window", "load_frame", "save_figure", "save_table", "output_folder", "show_table", "versions", "configure_cli", "run_cli",
     "ReportError",
 ]

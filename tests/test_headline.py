@@ -97,10 +97,14 @@ def test_summary_json_equals_the_library_results():
     from pace_analysis.io import read_dataset
 
     run = batch_run()
-    frame = cohort.build_frame(read_dataset(run["data"]))
+    from pace_analysis.reports import study_window
+
+    dataset = read_dataset(run["data"])
+    window = study_window(dataset)
+    frame = cohort.build_frame(dataset, window=window)
     for name in GOOD:
         saved = json.loads((run["run_dir"] / name.lower() / "summary.json").read_text("utf-8"))
-        assert saved == json.loads(json.dumps(headline.headline_numbers(frame, name, 5, (None, None))))
+        assert saved == json.loads(json.dumps(headline.headline_numbers(frame, name, 5, window)))
         local = frame[frame["authority"] == name]
         share = survival.share_by(local, 730.5).iloc[0]
         med = survival.median_time(local).iloc[0]
