@@ -63,7 +63,8 @@ class AalenJohansenResult:
     survival : ndarray, shape (T,)
         Probability of still being in the initial state (still waiting) just after each time.
     variance, survival_variance : ndarray
-        Variance of ``cif`` (T, K) and of ``survival`` (T,) by the chosen method.
+        Variance of ``cif`` (T, K) and of ``survival`` (T,) by the chosen method (for
+        ``"cuminc"``, which has none for ``survival``, Greenwood's).
     variance_method : str
         ``"ij"`` or ``"cuminc"``.
     n : int
@@ -97,10 +98,6 @@ def _sorted_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return uniq[order], rank[codes]
-
-
-def _risk_index(sorted_ref: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
-    return np.searchsorted(sorted_ref, values, side=side)
 
 
 def aalen_johansen(
@@ -195,7 +192,7 @@ def aalen_johansen(
     # number at risk at each event time: #{entry < t} - #{time < t}
     n_time_before = np.concatenate([[0], np.cumsum(counts.sum(axis=1))])[:-1][is_event_time]
     e_sorted = np.sort(e)
-    y = (_risk_index(e_sorted, times, "left") - n_time_before).astype(float)
+    y = (np.searchsorted(e_sorted, times, side="left") - n_time_before).astype(float)
 
     da_k = dk / y[:, None] if len(times) else dk
     da = d / y if len(times) else d
@@ -207,7 +204,7 @@ def aalen_johansen(
         var, svar = _ij_variance(t, e, st, k, times, y, dk, d, da_k, da, surv, surv_m, cif, late)
     else:
         var = _cuminc_variance(dk, d, y, surv, surv_m, cif)
-        svar = np.full_like(surv, np.nan)
+        svar = _greenwood(surv, d, y)
     return AalenJohansenResult(
         states=states, time=times, at_risk=y, events=dk, cif=cif, survival=surv,
         variance=var, survival_variance=svar, variance_method=variance, n=n,
@@ -296,6 +293,13 @@ class _LateEntry:
         sel = (self.st < k) if alpha is None else (self.st == alpha)
         ev = np.bincount(self.c[sel] - 1, weights=w[sel], minlength=nt)[:nt]
         return (ev - da_alpha * (entered - left)) / y
+
+
+def _greenwood(surv: np.ndarray, d: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Greenwood's variance of the all-cause (still waiting) product-limit estimate."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > d, d / (y * (y - d)), 0.0)
+    return surv**2 * np.cumsum(term)
 
 
 def _cuminc_variance(dk, d, y, surv, surv_m, cif):
@@ -490,14 +494,6 @@ def _conf_int(p: np.ndarray, se: np.ndarray, conf_level: float, conf_type: str):
     return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
 
 
-def _greenwood(res: AalenJohansenResult) -> np.ndarray:
-    d = res.events.sum(axis=1)
-    y = res.at_risk
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(y > d, d / (y * (y - d)), 0.0)
-    return res.survival**2 * np.cumsum(term)
-
-
 def cumulative_incidence(
     frame: pd.DataFrame,
     by: str | Sequence[str] | None = None,
@@ -595,7 +591,7 @@ def _group_table(label, res, time, entry, conf_level, conf_type, waiting):
     if append:
         ev[-1] = 0.0
     surv = pad(res.survival, 1.0)
-    svar = pad(res.survival_variance if res.variance_method == "ij" else _greenwood(res), 0.0)
+    svar = pad(res.survival_variance, 0.0)
     names = list(res.states)
     p, v, n_ev = cif, var, ev
     if waiting:

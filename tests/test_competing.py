@@ -342,3 +342,11 @@ def test_survival_reaching_zero_before_late_entrants_warns():
         res = aalen_johansen([2, 2, 5], ["home", "exit", "home"], [0, 0, 3])
     assert res.survival[0] == 0 and np.isfinite(res.variance).all()
     assert res.cif[-1].tolist() == [0.5, 0.5]  # nothing more can be added once S is 0
+
+
+def test_cuminc_variance_gives_greenwood_for_waiting():
+    res = aalen_johansen([1, 1, 2, 3], ["a", "censored", "b", "a"], variance="cuminc")
+    # Greenwood by hand: S(2) = 3/4 * 1/2; var = S^2 (1/(4*3) + 1/(2*1))
+    assert res.survival[1] == pytest.approx(3 / 8)
+    assert res.survival_variance[1] == pytest.approx((3 / 8) ** 2 * (1 / 12 + 1 / 2), abs=1e-15)
+    assert np.isfinite(res.survival_variance).all()
