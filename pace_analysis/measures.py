@@ -22,7 +22,13 @@ Four measures, each computed per authority for every month or quarter (``frequen
     At the end of each period: share of children looked after at home on a CSO who have
     been so for two years or more (numerator = that count, denominator = all looked after
     at home on a CSO that day). Periods ending less than two years after the start of the
-    data are left out (nobody could have two years yet).
+    data are left out (nobody could have two years yet). This is a stock: the same
+    children are counted in consecutive periods, so the points are autocorrelated and
+    run-chart rules (which assume independent points) signal too often on it.
+``cso_home_2_years_cohort``
+    Children who became looked after at home on a CSO in the period; share still looked
+    after at home two years later (PACE aim 1 as in ``pace_aims``). Independent cohorts,
+    so suitable for run-chart rules; cohorts younger than two years are not assessed.
 
 The last period is dropped if it ends after the extract date (incomplete).
 """
@@ -79,8 +85,22 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
             "Share of children on a CSO at home who have been so for 2+ years",
             "proportion", "down",
             "At period end: children looked after at home on a CSO; numerator = those "
-            "looked after for two years or more."),
+            "looked after for two years or more. A stock: the same children are counted in "
+            "consecutive periods, so points are not independent and run-chart rules signal "
+            "too often on it."),
+    Measure("cso_home_2_years_cohort",
+            "Share of children starting on a CSO at home still so 2 years later",
+            "proportion", "down",
+            "Children who became looked after at home on a CSO in the period (cohorts whose "
+            "2 years ended by the extract); numerator = still looked after at home 2 years "
+            "later (as PACE aim 1 in milestones.pace_aims). Independent cohorts: suitable for "
+            "run-chart rules."),
 )}
+
+#: Measures charted in reports: the CSO measure in its cohort form, because the stock form
+#: is autocorrelated and run-chart rules would signal on it without a real change.
+REPORT_MEASURES: tuple[str, ...] = ("days_to_recommendation", "recommendation_within_26_weeks",
+                                    "days_recommendation_to_panel", "cso_home_2_years_cohort")
 
 _COLUMNS = ["authority", "period_start", "period_end", "measure", "value", "numerator",
             "denominator", "n"]
@@ -185,6 +205,24 @@ def _cso_home(j: pd.DataFrame, periods: pd.PeriodIndex, start: pd.Timestamp) -> 
     return out
 
 
+def _cso_cohort(j: pd.DataFrame, periods: pd.PeriodIndex, extract: pd.Timestamp) -> list[tuple]:
+    la, acc = j["looked_after_date"], j["accommodated_date"]
+    two = la + pd.DateOffset(years=2)
+    start_home = (j["legal_basis"] == "cso") & (acc.isna() | (acc > la))
+    gone = ((j["exit_date"].notna() & (j["exit_date"] <= two))
+            | (j["permanence_date"].notna() & (j["permanence_date"] <= two)))
+    still = start_home & ~gone & (acc.isna() | (acc > two))
+    key = la.dt.to_period(periods.freqstr)
+    out = []
+    for p in periods:
+        if p.end_time.normalize() + pd.DateOffset(years=2) > extract:
+            continue  # cohort not yet followed for two years
+        sel = (key == p) & start_home
+        den, num = int(sel.sum()), int((sel & still).sum())
+        out.append((p, num / den if den else np.nan, num, den, den))
+    return out
+
+
 def pace_measures(dataset: Dataset, frequency: str = "quarter",
                   measures: list[str] | None = None,
                   authorities: list[str] | None = None) -> pd.DataFrame:
@@ -228,6 +266,8 @@ def pace_measures(dataset: Dataset, frequency: str = "quarter",
                                       "panel_date", not_home.loc[ja.index])
             elif m == "recommendation_within_26_weeks":
                 res = _share_26w(ja, periods, extract)
+            elif m == "cso_home_2_years_cohort":
+                res = _cso_cohort(ja, periods, extract)
             else:
                 res = _cso_home(ja, periods, start)
             for p, value, num, den, n in res:
@@ -399,6 +439,8 @@ def authority_measure_charts(dataset: Dataset, authority: str, frequency: str = 
     authority : str
     frequency, rules : str
         As for :func:`pace_measures` and :func:`pace_analysis.improvement.run_chart`.
+    measures : list of str, optional
+        Default :data:`REPORT_MEASURES`.
     min_n : int
         Periods with fewer children than this are hidden (disclosure control).
 
@@ -407,7 +449,7 @@ def authority_measure_charts(dataset: Dataset, authority: str, frequency: str = 
     list of (title, ChartResult)
         Tests of change from ``tests_of_change.csv`` beside the data are annotated.
     """
-    measures = list(measures or MEASURES)
+    measures = list(measures or REPORT_MEASURES)
     table = pace_measures(dataset, frequency, measures, authorities=[authority])
     split, label = split_date(authority)
     toc = load_tests_of_change(dataset, authority)

@@ -109,6 +109,24 @@ def test_cso_home_two_years_at_period_end():
     assert (row["numerator"], row["denominator"]) == (1, 2)
 
 
+def test_cso_cohort_by_hand():
+    ds = journeys([
+        {"looked_after_date": "2014-01-10", "legal_basis": "cso"},                 # still
+        {"looked_after_date": "2014-02-10", "legal_basis": "cso",
+         "permanence_date": "2015-02-10", "exit_date": "2015-02-10"},              # home in 1y
+        {"looked_after_date": "2014-03-10", "legal_basis": "cso",
+         "accommodated_date": "2015-03-10"},                                       # away
+        {"looked_after_date": "2014-03-10", "legal_basis": "cso",
+         "accommodated_date": "2014-03-10"},                                       # not at home
+    ])
+    ds.meta["window"]["start"] = "2014-01-01"
+    t = pace_measures(ds, "quarter", ["cso_home_2_years_cohort"]).set_index("period_start")
+    q = t.loc["2014-01-01"]
+    assert (q["numerator"], q["denominator"]) == (1, 3)
+    # cohorts whose two years end after the extract are not assessed
+    assert t.index.max() <= pd.Timestamp(EXTRACT) - pd.DateOffset(years=2)
+
+
 def test_panel_measure_excludes_return_home_plans():
     ds = journeys([
         {"looked_after_date": "2015-01-05", "accommodated_date": "2015-01-05",
