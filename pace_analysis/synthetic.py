@@ -54,7 +54,7 @@ _MOVE_TYPES: tuple[str, ...] = ("foster", "kinship", "residential", "other")
 class Parameters:
     """Tunable assumptions of the generator (durations in days unless named otherwise)."""
 
-    first_starts_per_year: float = 3080.0        # first journeys; re-entries come on top
+    first_starts_per_year: float = 3100.0        # first journeys; re-entries come on top
     warmup_years: float = 18.0                   # simulated before the window to fill the stock
     band_share: tuple[float, ...] = (0.17, 0.21, 0.33, 0.26, 0.03)
     at_birth_share: float = 0.35                 # of under-1 starts, looked after in the first week
@@ -79,7 +79,7 @@ class Parameters:
     away_median: float = 6.5 * MONTH             # accommodated children who return home
     away_sigma: float = 0.85
     # Stage medians for kinship, permanence-order and adoption routes, log-normal sigma 0.6.
-    rec_median: float = 18 * MONTH
+    rec_median: float = 17.5 * MONTH
     panel_median: float = 7 * MONTH
     adm_median: float = 3 * 7.0
     lodge_median_adoption: float = 10 * MONTH
@@ -133,10 +133,18 @@ class _Authorities:
         n = len(AUTHORITIES)
         stock = np.array([a.estimated_stock for a in AUTHORITIES], dtype=float)
         start = np.array([_days(a.pace_start) if a.pace_start else np.inf for a in AUTHORITIES])
+        weight = stock / stock.sum()
+
+        def effect(sigma: float) -> np.ndarray:
+            # Centred so the size-weighted mean log effect is 0: councils differ, but the
+            # national level (what calibration measures) does not depend on the seed.
+            z = sigma * rng.standard_normal(n)
+            return np.exp(z - weight @ z)
+
         return cls(
-            weight=stock / stock.sum(),
-            speed=np.exp(p.authority_speed_sigma * rng.standard_normal(n)),
-            adoption=np.exp(p.authority_adoption_sigma * rng.standard_normal(n)),
+            weight=weight,
+            speed=effect(p.authority_speed_sigma),
+            adoption=effect(p.authority_adoption_sigma),
             pace_start=start,
             ramp_days=rng.uniform(*p.pace_ramp_months, n) * MONTH,
             strength=rng.uniform(0.75, 1.2, n),
@@ -391,7 +399,7 @@ def generate(
     rng = np.random.default_rng(s_journeys)
     own_bar = not isinstance(progress, tqdm)
     bar = _progress_bar(PROGRESS_STEPS, not progress) if own_bar else progress
-    bar.set_postfix_str("children")
+    bar.set_postfix_str("children", refresh=False)
 
     first = lo_day - int(p.warmup_years * YEAR)
     n = rng.poisson(scale * p.first_starts_per_year * (hi_day - first + 1) / YEAR)
@@ -406,7 +414,7 @@ def generate(
     male = rng.random(n) < p.male_share
     child = np.arange(n)
     bar.update()
-    bar.set_postfix_str("journeys")
+    bar.set_postfix_str("journeys", refresh=False)
 
     parts = [_simulate(rng, p, fx, la, dob, auth, extract)]
     parts[0]["child"] = child
@@ -422,7 +430,7 @@ def generate(
         parts.append(part)
     j = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     bar.update()
-    bar.set_postfix_str("placements")
+    bar.set_postfix_str("placements", refresh=False)
 
     keep = (j["la"] <= hi_day) & ((j["la"] >= lo_day) | np.isnan(j["exit"]) | (j["exit"] >= lo_day))
     j = {k: v[keep] for k, v in j.items()}
@@ -432,7 +440,7 @@ def generate(
     ids = ids[order]
     pl = _placements(rng, p, j, extract)
     bar.update()
-    bar.set_postfix_str("tables")
+    bar.set_postfix_str("tables", refresh=False)
 
     m = j["la"].size
     names = np.array([a.name for a in AUTHORITIES], dtype=object)
@@ -602,7 +610,7 @@ def run_cli(args: argparse.Namespace) -> int:
     with _progress_bar(PROGRESS_STEPS + 1, disable=False) as bar:
         dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
                            progress=bar)
-        bar.set_postfix_str(f"writing {args.fmt}")
+        bar.set_postfix_str(f"writing {args.fmt}", refresh=False)
         out = write_dataset(dataset, args.out, args.fmt)
         write_tests_of_change(generate_tests_of_change(args.seed, args.extract_date), out)
         bar.update()
