@@ -62,7 +62,7 @@ def plot_run_chart(result: ChartResult, ax: Axes | None = None, title: str | Non
                 label="value", zorder=3)
         first = True
         for part in _segments(pts):
-            style = "-" if part["baseline"].all() or result.chart != "run" else "--"
+            style = "-" if part["baseline"].all() else "--"  # dashed: frozen and extended
             lbl = None
             if first:
                 lbl = "median" if result.chart == "run" else ("mean" if result.chart == "xmr"
@@ -80,7 +80,8 @@ def plot_run_chart(result: ChartResult, ax: Axes | None = None, title: str | Non
         if not pts["baseline"].all() and pts["baseline"].any():
             end = pts.loc[pts["baseline"], "date"].max()
             ax.axvline(end, color=CENTRE, linestyle=":", linewidth=0.9)
-            ax.annotate("end of baseline (median frozen)", (end, 0.5),
+            frozen = "median" if result.chart == "run" else "centre and limits"
+            ax.annotate(f"end of baseline ({frozen} frozen)", (end, 0.5),
                         xycoords=("data", "axes fraction"), rotation=90, xytext=(-2, 0),
                         textcoords="offset points", ha="right", va="center", fontsize=7,
                         color=MUTED)
