@@ -136,11 +136,13 @@ def plot_run_chart(result: ChartResult, ax: Axes | None = None, title: str | Non
         if pts["value"].notna().any():
             lo = np.nanmin(pts[["value", "lower", "centre"]].to_numpy(dtype=float))
             hi = np.nanmax(pts[["value", "upper", "centre"]].to_numpy(dtype=float))
-            pad = (hi - lo) * 0.08 or 1
-            bottom = lo - pad
+            pad = (hi - lo) * 0.08 or (abs(hi) * 0.2 or 1.0)
+            bottom, top = lo - pad, hi + pad
             if lo >= 0:
                 bottom = max(bottom, 0.0)
-            ax.set_ylim(bottom, hi + pad)
+            if percent and hi <= 1:
+                top = min(top, 1.02)
+            ax.set_ylim(bottom, top)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
         tidy_axes(ax, "y")
     return ax
