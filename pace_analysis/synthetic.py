@@ -387,6 +387,8 @@ def generate(
         Journeys and placements with ``meta`` describing the generator.
     """
     p = params or Parameters()
+    if int(seed) != seed or seed < 0:
+        raise PaceError(f"seed must be a whole number of 0 or more, not {seed!r}")
     if not (scale > 0 and np.isfinite(scale)) or scale > 1000:
         raise PaceError(f"scale must be a number above 0 and at most 1000, not {scale!r}")
     if not start < end:

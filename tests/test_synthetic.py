@@ -273,7 +273,7 @@ def test_window_options_respected():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"scale": 0}, {"scale": -1}, {"start": date(2020, 1, 1), "end": date(2019, 1, 1)},
+    {"scale": 0}, {"scale": -1}, {"scale": float("nan")}, {"seed": -1}, {"start": date(2020, 1, 1), "end": date(2019, 1, 1)},
     {"end": date(2024, 7, 31), "extract_date": date(2024, 1, 1)},
 ])
 def test_bad_arguments_raise_pace_error(kwargs):
