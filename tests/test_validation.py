@@ -520,3 +520,17 @@ def test_dictionary_lists_every_code_of_the_bundled_route_sets():
         assert f"`{name}`" in text
         for code in (*rs.route_codes, *rs.exit_reasons, *rs.placement_types, *rs.legal_bases):
             assert f"`{code}`" in text, (name, code)
+
+
+# ---------------------------------------------------------------- the committed data
+
+BUNDLED = DICTIONARY.parent
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not list(BUNDLED.glob("journeys.*")), reason="no bundled synthetic data yet")
+def test_bundled_synthetic_data_is_valid(capsys):
+    code, out = run_validate(capsys, BUNDLED)
+    assert code == 0, out
+    assert "valid (route set scotland)" in out
+    assert "ERROR" not in out
