@@ -114,7 +114,7 @@ def _read(path: str, table: str, cmap: CodeMap, log: RejectLog, notes: list[str]
     t = read_text_table(path, tuple(cols.values()))
     n_read[t.path] = len(t.frame)
     notes += [f"{t.path}: {n}" for n in t.notes]
-    f = t.frame
+    f = t.frame = t.frame.astype(object)  # CLAS tables are small: plain strings are simplest
     out = pd.DataFrame({k: f[v] for k, v in cols.items()})
     out["_file"], out["_line"] = f["_file"], f["_line"]
     bad = pd.Series(False, index=f.index)

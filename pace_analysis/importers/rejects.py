@@ -164,7 +164,7 @@ def _sniff(path: Path) -> tuple[str, str, str, list[str]]:
         else:
             encoding = "cp1252"
             text = head.decode(encoding, errors="replace")
-            notes.append("not UTF-8: decoded as Windows-1252 (an Excel 'CSV' export)")
+            notes.append(_CP1252_NOTE)
     header = text.splitlines()[0] if text.splitlines() else ""
     counts = {s: header.count(s) for s in (",", ";", "\t", "|")}
     sep = max(counts, key=lambda s: counts[s])
@@ -177,6 +177,65 @@ def _sniff(path: Path) -> tuple[str, str, str, list[str]]:
 
 def _norm(name: str) -> str:
     return str(name).strip().strip('"').strip().upper()
+
+
+# Columns are read as pandas Categoricals (pyarrow dictionary columns): an extract repeats a
+# few thousand codes, dates and ids millions of times, so comparisons, isin, map and
+# duplicated work on the small set of distinct values.
+_CP1252_NOTE = "not UTF-8: decoded as Windows-1252 (an Excel 'CSV' export)"
+
+
+def _read_arrow(data: bytes, name: str, encoding: str, sep: str, ncols: int,
+                positions: list[int], notes: list[str]) -> tuple[pd.DataFrame | None, str]:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(ncols)]
+    for enc in dict.fromkeys([encoding, "cp1252"]):
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(column_names=names, skip_rows=1,
+                                              encoding="utf8" if enc.startswith("utf-8") else enc),
+                parse_options=pcsv.ParseOptions(delimiter=sep),
+                convert_options=pcsv.ConvertOptions(
+                    include_columns=[names[i] for i in positions],
+                    column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+        except pa.ArrowInvalid as exc:
+            msg = str(exc)
+            if "UTF8" in msg or "utf8" in msg.lower():
+                continue
+            raise ImportFatalError(f"{name}: cannot parse as CSV ({msg.splitlines()[0]})") from exc
+        if enc == "cp1252" and _CP1252_NOTE not in notes:
+            notes.append(_CP1252_NOTE)
+        frame = table.to_pandas()
+        for c in frame.columns:
+            cats = frame[c].cat.categories
+            if cats.str.startswith(" ").any():  # skipinitialspace, as the pandas path does
+                frame[c] = frame[c].cat.rename_categories(cats.str.lstrip()) \
+                    if cats.str.lstrip().is_unique else frame[c].astype(object).str.lstrip()
+        return frame, enc
+    return None, encoding
+
+
+def _read_pandas(p: Path, name: str, encoding: str, sep: str, positions: list[int],
+                 notes: list[str]) -> tuple[pd.DataFrame, str]:
+    kw = dict(sep=sep, header=None, skiprows=1, usecols=positions, dtype=str,
+              keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
+              skipinitialspace=True)
+    for enc in dict.fromkeys([encoding, "cp1252"]):
+        try:
+            frame = pd.read_csv(p, encoding=enc, **kw)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise ImportFatalError(f"{name}: cannot parse as CSV ({exc})") from exc
+        if enc == "cp1252" and _CP1252_NOTE not in notes:
+            notes.append(_CP1252_NOTE)
+        return frame.astype("category"), enc
+    raise ImportFatalError(f"{name}: cannot decode the file as UTF-8 or Windows-1252")
 
 
 def read_text_table(path: str | Path, required: tuple[str, ...], optional: tuple[str, ...] = (),
@@ -222,28 +281,20 @@ def read_text_table(path: str | Path, required: tuple[str, ...], optional: tuple
     wanted = [c for c in cols if c in required or c in optional]
     positions = [i for i, c in enumerate(cols) if c in wanted]
     try:
-        frame = pd.read_csv(p, sep=sep, encoding=encoding, header=None, skiprows=1,
-                            usecols=positions, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, engine="c")
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        if isinstance(exc, UnicodeDecodeError) and encoding.startswith("utf-8"):
-            encoding = "cp1252"
-            notes.append("not UTF-8: decoded as Windows-1252 (an Excel 'CSV' export)")
-            frame = pd.read_csv(p, sep=sep, encoding=encoding, header=None, skiprows=1,
-                                usecols=positions, dtype=str, keep_default_na=False,
-                                na_filter=False, skip_blank_lines=False, engine="c")
-        else:
-            raise ImportFatalError(f"{name}: cannot parse as CSV ({exc})") from exc
+        data = p.read_bytes()
     except OSError as exc:
         raise ImportFatalError(f"{name}: cannot read file ({exc})") from exc
+    frame = None
+    # pyarrow reads several times faster than pandas; it skips blank lines, which would
+    # shift line numbers, so files with blank lines inside go through pandas instead.
+    body = data.rstrip()
+    if b"\n\n" not in body and b"\n\r\n" not in body:
+        frame, encoding = _read_arrow(data, name, encoding, sep, len(cols), positions, notes)
+    if frame is None:
+        frame, encoding = _read_pandas(p, name, encoding, sep, positions, notes)
     frame.columns = [cols[i] for i in positions]
-    for c in frame.columns:
-        s = frame[c]
-        # Only pay for strip where there is something to strip.
-        if s.str.startswith(" ").any() or s.str.endswith(" ").any():
-            frame[c] = s.str.strip()
     frame["_line"] = np.arange(2, len(frame) + 2, dtype=np.int64)
-    frame["_file"] = name
+    frame["_file"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [name])
     blank = np.ones(len(frame), dtype=bool)
     for c in wanted:
         blank &= (frame[c] == "").to_numpy()
@@ -254,12 +305,15 @@ def read_text_table(path: str | Path, required: tuple[str, ...], optional: tuple
         raise ImportFatalError(f"{name}: the file has a header but no data rows")
     for c in optional:
         if c not in frame:
-            frame[c] = ""
+            frame[c] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [""])
     return RawTable(name, frame.reset_index(drop=True), encoding, sep, notes)
 
 
 def parse_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, int]:
     """Parse dates written as ``fmt``; Excel serial numbers are converted too.
+
+    Only the distinct strings are parsed (an extract holds a few thousand distinct dates
+    in millions of rows); values with stray spaces are retried trimmed.
 
     Returns
     -------
@@ -270,19 +324,39 @@ def parse_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, int]
     n_serial : int
         How many Excel serial dates were converted.
     """
-    dates = pd.to_datetime(values, format=fmt, errors="coerce")
-    bad = dates.isna() & (values != "")
-    n_serial = 0
-    if bad.any():
-        cand = values[bad]
-        serial = cand.str.match(_SERIAL.pattern)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    failed = parsed.isna() & (text != "")
+    if failed.any():
+        trimmed = text[failed].str.strip()
+        parsed[failed] = pd.to_datetime(trimmed, format=fmt, errors="coerce")
+        still = parsed.isna() & (text != "")
+        serial = still & text.str.strip().str.match(_SERIAL.pattern)
         if serial.any():
-            days = cand[serial].astype(float)
-            conv = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
-            dates.loc[conv.index] = conv
-            bad.loc[conv.index] = False
-            n_serial = int(serial.sum())
-    return dates.astype("datetime64[ns]"), bad, n_serial
+            days = text[serial].str.strip().astype(float)
+            parsed[serial] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+    else:
+        serial = pd.Series(False, index=text.index)
+    bad_u = (parsed.isna() & (text != "")).to_numpy()
+    dates = pd.Series(parsed.to_numpy(dtype="datetime64[ns]")[codes], index=values.index)
+    n_serial = int(serial.to_numpy()[codes].sum())
+    return dates, pd.Series(bad_u[codes], index=values.index), n_serial
+
+
+def known_codes(values: pd.Series, allowed) -> tuple[pd.Series, pd.Series]:
+    """Values trimmed where that makes them known codes, and a mask of known values."""
+    allowed = list(allowed)
+    known = values.isin(allowed)
+    miss = ~known & (values != "")
+    if miss.any():
+        trimmed = values[miss].str.strip()
+        fix = trimmed.isin(allowed)
+        if fix.any():
+            values = values.astype(object)
+            values[fix[fix].index] = trimmed[fix]
+            known[fix[fix].index] = True
+    return values, known
 
 
 def check_not_swapped(table: RawTable, column: str, bad: pd.Series, what: str,
@@ -304,6 +378,22 @@ def check_not_swapped(table: RawTable, column: str, bad: pd.Series, what: str,
             f"{table.path}: column {column} should hold {what} but {nbad} of {n} values do not"
             f" (e.g. {', '.join(repr(e) for e in examples)}): are columns swapped or misnamed?"
         )
+
+
+def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames, keeping Categorical columns categorical (union of categories)."""
+    from pandas.api.types import union_categoricals
+
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    out = {}
+    for c in parts[0].columns:
+        cols = [p[c] for p in parts]
+        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
+            out[c] = union_categoricals([x.array for x in cols])
+        else:
+            out[c] = np.concatenate([x.to_numpy() for x in cols])
+    return pd.DataFrame(out)
 
 
 def write_rejects(rejects: pd.DataFrame, path: Path) -> None:

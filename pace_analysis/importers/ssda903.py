@@ -31,6 +31,8 @@ from pace_analysis.importers.rejects import (
     RawTable,
     RejectLog,
     check_not_swapped,
+    concat_frames,
+    known_codes,
     parse_dates,
     read_text_table,
 )
@@ -194,14 +196,15 @@ def _read_header(path: str, rank: int, log: RejectLog, notes: list[str]) -> pd.D
     notes += [f"{t.path}: {n}" for n in t.notes]
     f = t.frame
     dob, bad = _date_checks(t, log, "DOB", True, notes)
-    sex_bad = ~f["SEX"].isin(list(SEX_CODES))
+    f["SEX"], sex_ok = known_codes(f["SEX"], SEX_CODES)
+    sex_bad = ~sex_ok
     check_not_swapped(t, "SEX", sex_bad, "sex codes 1 or 2")
     log.add(f[sex_bad], "SEX", "code_unknown", "SEX must be 1 (male) or 2 (female)")
     no_child = f["CHILD"] == ""
     log.add(f[no_child], "CHILD", "required", "CHILD is empty")
     m = _YEAR.search(Path(path).name)
     return pd.DataFrame({
-        "CHILD": f["CHILD"], "sex": f["SEX"].map(SEX_CODES), "dob": dob,
+        "CHILD": f["CHILD"], "sex": f["SEX"].map(SEX_CODES).astype(object), "dob": dob,
         "ok": ~(bad | sex_bad | no_child), "_rank": (m.group(1) if m else "") + f"{rank:04d}",
         "_file": f["_file"], "_line": f["_line"],
     })
@@ -214,7 +217,7 @@ def _code_reasons(values: pd.Series, col: str, year: str, codes: Codes903) -> pd
         valid_in = codes.year_of_code(col, v)
         text[v] = (f"{col} code {v!r} is not valid in return year {year}"
                    + (f" (valid in {', '.join(valid_in)})" if valid_in else ""))
-    return values.map(text)
+    return values.map(text).astype(object)
 
 
 def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str | None,
@@ -234,11 +237,13 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
     yr = normalise_year(year) if year else _infer_year(path, [decom, dec])
     lists = codes.for_year(yr, older_as)
     for col in CODED:
-        s = f[col]
+        s, known = known_codes(f[col], lists[col])
+        f[col] = s
         filled = s != ""
-        any_year = frozenset().union(*(y[col] for y in codes.years.values())) | lists[col]
-        check_not_swapped(t, col, filled & ~s.isin(list(any_year)), f"{col} codes")
-        unknown = filled & ~s.isin(list(lists[col]))
+        unknown = filled & ~known
+        if unknown.any():
+            any_year = frozenset().union(*(y[col] for y in codes.years.values()))
+            check_not_swapped(t, col, unknown & ~s.isin(list(any_year)), f"{col} codes")
         if unknown.any():
             log.add(f[unknown], col, "code_unknown", _code_reasons(s[unknown], col, yr, codes))
         if col != "REC":
@@ -351,19 +356,20 @@ def import_ssda903(
     per_file = (years * len(ep_files) if years and len(years) == 1 else years) or [None] * len(ep_files)
     log, notes = RejectLog(), []
 
-    heads = pd.concat([_read_header(str(p), i, log, notes) for i, p in enumerate(header_files)],
-                      ignore_index=True)
+    heads = concat_frames([_read_header(str(p), i, log, notes)
+                           for i, p in enumerate(header_files)])
     parts, file_years, n_read = [], [], {}
     for p, y in zip(ep_files, per_file, strict=True):
         part, yr = _read_episodes(p, y, codes, older_years_as, log, notes, n_read)
         parts.append(part)
         file_years.append(yr)
-    ep = pd.concat(parts, ignore_index=True)
+    ep = concat_frames(parts)
 
     # Header: latest file wins for a child listed in several.
     good_heads = heads[heads["ok"]].sort_values("_rank", kind="stable")
     n_dupe_heads = int(good_heads.duplicated("CHILD").sum())
-    good_heads = good_heads.drop_duplicates("CHILD", keep="last").set_index("CHILD")
+    good_heads = good_heads.drop_duplicates("CHILD", keep="last")
+    good_heads = good_heads.assign(CHILD=good_heads["CHILD"].astype(str)).set_index("CHILD")
     if n_dupe_heads:
         notes.append(f"{n_dupe_heads} header row(s) repeat a child from another file: latest kept")
 
@@ -399,7 +405,7 @@ def import_ssda903(
     log.add(ep[~in_head & ~rejected_head], "CHILD", "not_in_header",
             "child not found in any Header file")
     ep = ep[in_head]
-    dob = ep["CHILD"].map(good_heads["dob"])
+    dob = ep["CHILD"].map(good_heads["dob"]).astype("datetime64[ns]")
     early = (ep["DECOM"] < dob).to_numpy()
     log.add(ep[early], "DECOM", "before_birth", "DECOM is before the child's date of birth")
     ep = _reject_children(ep, early, log) if early.any() else ep
@@ -469,7 +475,7 @@ def _summary_of(rej: pd.DataFrame) -> str:
 def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: str,
                   log: RejectLog) -> tuple[pd.DataFrame, int]:
     """Reject children whose episodes cannot form periods of care; drop unknown starts."""
-    child = ep["CHILD"].to_numpy()
+    child = pd.factorize(ep["CHILD"])[0]
     same = np.r_[False, child[1:] == child[:-1]]          # row continues the previous child
     nxt_same = np.r_[same[1:], False]
     dec = ep["DEC"].to_numpy()
@@ -504,7 +510,7 @@ def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: str,
         ep = _reject_children(ep, bad, log)
         ep = ep.reset_index(drop=True)
     # Periods that began before the data with their first episode missing: start unknown.
-    child = ep["CHILD"].to_numpy()
+    child = pd.factorize(ep["CHILD"])[0]
     same = np.r_[False, child[1:] == child[:-1]]
     prev_rec = _prev(ep["REC"].to_numpy(), "")
     new_period = ~same | (prev_rec != "X1")
@@ -520,7 +526,7 @@ def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: str,
 def _build(ep: pd.DataFrame, heads: pd.DataFrame, codes: Codes903, authority: str | None,
            extract: pd.Timestamp, obs_start: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Journeys (one per period of care) and placements from ordered, checked episodes."""
-    child = ep["CHILD"].to_numpy()
+    child = pd.factorize(ep["CHILD"])[0]
     rec = ep["REC"].to_numpy()
     same = np.r_[False, child[1:] == child[:-1]]
     new_period = ~same | (_prev(rec, "") != "X1")
@@ -530,9 +536,9 @@ def _build(ep: pd.DataFrame, heads: pd.DataFrame, codes: Codes903, authority: st
 
     f = ep.iloc[first].reset_index(drop=True)
     lst = ep.iloc[last].reset_index(drop=True)
-    ended = lst["REC"].map(lambda c: codes.reason_ended.get(c, {}))  # few distinct values
-    route = ended.map(lambda d: d.get("route")).astype(object)
-    exit_reason = ended.map(lambda d: d.get("exit")).astype(object)
+    rec_last = lst["REC"].astype(object)
+    route = rec_last.map({k: v["route"] for k, v in codes.reason_ended.items() if "route" in v})
+    exit_reason = rec_last.map({k: v["exit"] for k, v in codes.reason_ended.items() if "exit" in v})
     exit_reason = exit_reason.where(route.isna(), "permanence")
     has_exit = lst["REC"] != ""
     exit_date = lst["DEC"].where(has_exit)
@@ -542,13 +548,13 @@ def _build(ep: pd.DataFrame, heads: pd.DataFrame, codes: Codes903, authority: st
     accommodated = pd.Series(acc, index=range(len(first))).reindex(range(len(first)))
 
     journeys = pd.DataFrame({
-        "journey_id": f["CHILD"] + "-" + _ymd(f["DECOM"]),
-        "child_id": f["CHILD"],
+        "journey_id": f["CHILD"].astype(str) + "-" + _ymd(f["DECOM"]),
+        "child_id": f["CHILD"].astype(str),
         "authority": authority or DEFAULT_AUTHORITY,
-        "sex": f["CHILD"].map(heads["sex"]),
+        "sex": f["CHILD"].map(heads["sex"]).astype(object),
         "date_of_birth": f["CHILD"].map(heads["dob"]).astype("datetime64[ns]"),
         "looked_after_date": f["DECOM"],
-        "legal_basis": f["LS"].map(codes.legal_basis).fillna(codes.legal_default),
+        "legal_basis": f["LS"].astype(object).map(codes.legal_basis).fillna(codes.legal_default),
         "accommodated_date": accommodated.to_numpy().astype("datetime64[ns]"),
         "permanence_recommendation_date": pd.NaT,
         "planned_route": None,
@@ -594,10 +600,11 @@ def _counts(heads: pd.DataFrame, n_read: dict, ep_files: list[str], file_years: 
             rej: pd.DataFrame, header_files: list[str], final: pd.DataFrame) -> pd.DataFrame:
     """Rows read, accepted, rejected and left out (duplicates, short breaks), per input file."""
     rejected = rej[["file", "line"]].drop_duplicates().groupby("file").size()
-    used = final.groupby("_file").size()
+    used = final["_file"].value_counts()
+    n_head = heads["_file"].value_counts()
     rows = []
     for name in header_files:
-        n = int((heads["_file"] == name).sum())
+        n = int(n_head.get(name, 0))
         r = int(rejected.get(name, 0))
         rows.append({"file": name, "kind": "header", "year": "", "read": n,
                      "accepted": n - r, "rejected": r, "left_out": 0})
