@@ -94,7 +94,7 @@ class Parameters:
     authority_adoption_sigma: float = 0.3
     # PACE: share by which each stage shrinks once an authority's change is complete.
     pace_effect: dict = field(default_factory=lambda: {
-        "rec": 0.45, "panel": 0.45, "adm": 0.2, "lodge": 0.2, "order": 0.1,
+        "rec": 0.55, "panel": 0.45, "adm": 0.2, "lodge": 0.2, "order": 0.1,
         "away": 0.15, "at_home": 0.15,
     })
     pace_ramp_months: tuple[float, float] = (12.0, 18.0)
