@@ -395,3 +395,18 @@ def test_writer_codes_and_date_format(tmp_path, synthetic):
     assert eps["DECOM"].str.match(r"\d\d/\d\d/\d{4}$").all()
     assert (eps.loc[eps["REC"] == "E46"].shape[0] > 0) == (
         (ds.journeys["permanence_route"] == "permanence_order").any())
+
+
+def test_blank_lines_keep_line_numbers(tmp_path):
+    res = _run(tmp_path, EPI + "A,01/05/2022,S,C2,N1,U4,PR1,,,,,,\n\n,,,,,,,,,,,,\n"
+                               "B,2022-06-01,S,C2,N1,U4,PR1,,,,,,\n")
+    row = res.rejects.iloc[0]
+    assert (row["line"], row["value"]) == (5, "2022-06-01")
+    assert any("blank line" in n for n in res.notes)
+
+
+def test_stray_spaces_around_codes_and_dates_are_trimmed(tmp_path):
+    res = _run(tmp_path, EPI + "A, 01/05/2022 ,S , C2,N1,U4 ,PR1,,,,,,\n")
+    j = res.dataset.journeys
+    assert res.rejects.empty
+    assert (j.loc[0, "looked_after_date"], j.loc[0, "legal_basis"]) == (pd.Timestamp("2022-05-01"), "cso")
