@@ -76,13 +76,16 @@ def main(argv: list[str] | None = None) -> int:
         def run_import():
             return import_ssda903(heads, eps, older_years_as="2022/23", extract_date=extract)
 
+        results = []
+
         def run_import_write():
-            write_result(run_import(), folder / "out")
+            results.append(run_import())
+            write_result(results[-1], folder / "out")
 
         t_base = _best(baseline, args.repeat)
         t_imp = _best(run_import, args.repeat)
         t_all = _best(run_import_write, 1)
-        res = run_import()
+        res = results[-1]
         print(f"imported: {len(res.dataset.journeys):,} journeys, "
               f"{len(res.dataset.placements):,} placements, {len(res.rejects):,} rejects")
         print(f"{'step':<28}{'seconds':>9}{'rows/s':>14}{'÷ read_csv':>12}")
