@@ -385,6 +385,16 @@ def test_round_trip_late_entry_when_early_years_missing(tmp_path, synthetic):
     frame = build_frame(res.dataset, window=(res.dataset.meta["observation_start"], None))
     assert (frame["entry_days"] > 0).sum() == late.sum() - (
         j.loc[late, "exit_date"] < pd.Timestamp("2022-04-01")).sum()
+    # The survival and competing-risks estimators run unchanged on English routes.
+    from pace_analysis.competing import aalen_johansen
+    from pace_analysis.survival import kaplan_meier
+
+    km = kaplan_meier(frame)
+    assert len(km) > 0
+    aj = aalen_johansen(frame["time_days"], frame["outcome"], frame["entry_days"],
+                        states=[*res.dataset.route_set.route_codes, "exit"])
+    assert aj.states[:4] == ("home", "child_arrangements", "special_guardianship", "adoption")
+    assert aj.cif[-1].sum() <= 1 + 1e-9
 
 
 def test_writer_codes_and_date_format(tmp_path, synthetic):
