@@ -47,6 +47,8 @@ CODED = ("RNE", "LS", "PLACE", "REC")
 DATE_FORMAT = "%d/%m/%Y"
 SEX_CODES = {"1": "male", "2": "female"}
 DEFAULT_AUTHORITY = "England"
+#: Rules listed in rejects.csv whose rows are counted as left out, not as errors.
+LEFT_OUT_RULES = ("start_unknown",)
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-_/]?\s*(\d\d)(?!\d)")
 
@@ -598,8 +600,13 @@ def _build(ep: pd.DataFrame, heads: pd.DataFrame, codes: Codes903, authority: st
 
 def _counts(heads: pd.DataFrame, n_read: dict, ep_files: list[str], file_years: list[str],
             rej: pd.DataFrame, header_files: list[str], final: pd.DataFrame) -> pd.DataFrame:
-    """Rows read, accepted, rejected and left out (duplicates, short breaks), per input file."""
-    rejected = rej[["file", "line"]].drop_duplicates().groupby("file").size()
+    """Rows read, accepted, rejected and left out per input file.
+
+    Left out: re-reported and duplicate episodes, short breaks, and periods whose start is
+    unknown (listed in the rejects with rule ``start_unknown``, but not errors in the data).
+    """
+    errors = rej[~rej["rule"].isin(LEFT_OUT_RULES)]
+    rejected = errors[["file", "line"]].drop_duplicates().groupby("file").size()
     used = final["_file"].value_counts()
     n_head = heads["_file"].value_counts()
     rows = []
