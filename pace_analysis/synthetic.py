@@ -339,8 +339,13 @@ def _codes(values: tuple[str, ...], idx: np.ndarray) -> np.ndarray:
     return table[np.where(idx < 0, len(values), idx)]
 
 
-def _dates(days: np.ndarray) -> pd.Series:
-    return pd.to_datetime(pd.Series(days), unit="D").astype("datetime64[ns]")
+def _dates(days: np.ndarray) -> np.ndarray:
+    """Float day numbers (NaN when absent) as datetime64[ns] (NaT when absent)."""
+    days = np.asarray(days, dtype=float)
+    missing = np.isnan(days)
+    out = np.where(missing, 0, days).astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+    out[missing] = np.datetime64("NaT")
+    return out
 
 
 PROGRESS_STEPS = 4
@@ -537,7 +542,7 @@ def generate_tests_of_change(seed: int = DEFAULT_SEED, extract_date: date = DEFA
                  for g, c in zip(np.cumsum(gaps), picks, strict=True)]
     out = pd.DataFrame(rows, columns=["authority", "day", "change"])
     out = out[out["day"] <= _days(extract_date)]
-    out.insert(1, "date", _dates(out.pop("day").to_numpy().astype(float)).to_numpy())
+    out.insert(1, "date", _dates(out.pop("day").to_numpy().astype(float)))
     return out.sort_values(["authority", "date"], kind="stable").reset_index(drop=True)
 
 
