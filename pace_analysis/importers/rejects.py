@@ -211,6 +211,8 @@ def _read_arrow(data: bytes, name: str, encoding: str, sep: str, ncols: int,
         if enc == "cp1252" and _CP1252_NOTE not in notes:
             notes.append(_CP1252_NOTE)
         frame = table.to_pandas()
+        if (sep + " ").encode() not in data and b"\n " not in data and not data.startswith(b" "):
+            return frame, enc
         for c in frame.columns:
             cats = frame[c].cat.categories
             if cats.str.startswith(" ").any():  # skipinitialspace, as the pandas path does
