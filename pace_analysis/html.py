@@ -62,7 +62,8 @@ def page(title: str, body: str, threshold: int | None = None) -> str:
 def _strip_outputs(nb) -> None:
     """Drop stderr streams and outputs that need JavaScript; clear widget state."""
     nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
+    for number, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{number}"  # papermill's injected cell gets a random id
         if cell.cell_type != "code":
             continue
         kept = []

@@ -296,7 +296,7 @@ def _failure_details(exc: BaseException, executed: Path) -> tuple[int | None, st
 
 
 def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key: str,
-               export: Callable[[Path, Path], None]) -> AuthorityResult:
+               export: Callable[..., Any]) -> AuthorityResult:
     import papermill
 
     slug = slugify(authority)
@@ -319,7 +319,7 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
             # Keep the kernel's own start-up chatter (e.g. its TCP notice) off the terminal.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
-        export(executed, tmp / "report.html")
+        export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
         result.seconds = time.perf_counter() - started
         log.line(f"built in {result.seconds:.1f}s")
         log.close()
@@ -448,7 +448,8 @@ def run_reports(
         check_parameters(notebook, extra)
 
     data_digest, package_digest = data_hash(data_path), package_hash()
-    notebook_digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    notebook_bytes = notebook.read_bytes()  # one snapshot: edits during the run do not leak in
+    notebook_digest = hashlib.sha256(notebook_bytes).hexdigest()
     previous = _read_manifest(run_dir)
     known = previous.get("inputs", {})
     dataset = None
@@ -487,10 +488,12 @@ def run_reports(
         with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
             # The cache holds child-level data: it lives outside reports/ and is deleted.
             write_cache(dataset, Path(cache), (window_start, window_end))
+            snapshot = Path(cache) / notebook.name
+            snapshot.write_bytes(notebook_bytes)
             bar = _progress(len(todo), progress)
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
                 futures = {
-                    pool.submit(_build_one, n, notebook, run_dir,
+                    pool.submit(_build_one, n, snapshot, run_dir,
                                 {**params_for(n), "cache_dir": cache}, keys[n], export_html): n
                     for n in todo
                 }
@@ -695,12 +698,13 @@ def setup_kernel() -> None:
     })
 
 
-def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -> Path:
+def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -> None:
     """Save a figure as ``<output_dir>/<name>.png``, show that PNG, and close the figure.
 
     The figure is rendered once: the same PNG bytes (no timestamp or version metadata)
     go to the file and, when ``show`` is True, into the notebook. Closing it stops the
-    inline backend from rendering it a second time.
+    inline backend from rendering it a second time. Returns None, so that a notebook
+    cell ending with this call prints nothing (no file paths in reports).
     """
     import io
 
@@ -718,14 +722,11 @@ def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -
 
         display(Image(data=buf.getvalue(), format="png"))
     plt.close(fig)
-    return path
 
 
-def save_table(table, output_dir: str, name: str) -> Path:
-    """Save a (disclosure-controlled) table as ``<output_dir>/<name>.csv``."""
-    path = Path(output_dir) / f"{name}.csv"
-    table.to_csv(path, index=False, lineterminator="\n")
-    return path
+def save_table(table, output_dir: str, name: str) -> None:
+    """Save a (disclosure-controlled) table as ``<output_dir>/<name>.csv`` (returns None)."""
+    table.to_csv(Path(output_dir) / f"{name}.csv", index=False, lineterminator="\n")
 
 
 def output_folder(output_dir: str, authority: str) -> Path:
@@ -777,7 +778,8 @@ def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=()
     if columns:
         shown = shown[list(columns)].rename(columns=columns)
     save_table(shown, str(output_dir), name)
-    return shown.style.hide(axis="index").format(precision=3, na_rep="")
+    # A fixed uuid keeps the HTML identical from one build to the next.
+    return shown.style.set_uuid(name).hide(axis="index").format(precision=3, na_rep="")
 
 
 # --------------------------------------------------------------------------- CLI

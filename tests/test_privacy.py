@@ -17,7 +17,7 @@ from pace_analysis.io import read_dataset
 
 #: Column headings of counts in the report tables (see notebooks/authority_report.ipynb).
 COUNT_HEADINGS = {"Children", "Still waiting", "Reached permanence", "Met", "Completed",
-                  "Still open", "Moves", "Journeys", "numerator", "denominator"}
+                  "Still open", "3 or more moves", "Journeys", "numerator", "denominator"}
 
 
 def date_forms(d) -> set[str]:
