@@ -742,7 +742,7 @@ def output_folder(output_dir: str, authority: str) -> Path:
 
 def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=(),
                threshold: int = 5, derived: dict | None = None, totals: str | None = "columns",
-               columns: dict | None = None):
+               columns: dict | None = None, formats: dict | None = None):
     """Suppress small counts, save the table as CSV and return it for display.
 
     Parameters
@@ -763,6 +763,9 @@ def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=()
         Margins that are published (see ``suppress_counts``).
     columns : dict, optional
         ``{column: heading}``: keep and rename these columns (in this order) for the reader.
+    formats : dict, optional
+        ``{heading: format}`` for the page, e.g. ``{"Share": "{:.0%}"}`` (the CSV keeps
+        full precision); suppressed cells stay "c".
 
     Returns
     -------
@@ -779,7 +782,23 @@ def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=()
         shown = shown[list(columns)].rename(columns=columns)
     save_table(shown, str(output_dir), name)
     # A fixed uuid keeps the HTML identical from one build to the next.
-    return shown.style.set_uuid(name).hide(axis="index").format(precision=3, na_rep="")
+    styler = shown.style.set_uuid(name).hide(axis="index").format(precision=3, na_rep="")
+    if formats:
+        styler = styler.format({col: _number_format(spec) for col, spec in formats.items()
+                                if col in shown.columns})
+    return styler
+
+
+def _number_format(spec: str) -> Callable[[Any], str]:
+    import math
+    import numbers
+
+    def fmt(x: Any) -> str:
+        if isinstance(x, numbers.Number) and not isinstance(x, bool):
+            return "" if math.isnan(float(x)) else spec.format(x)
+        return "" if x is None else str(x)
+
+    return fmt
 
 
 # --------------------------------------------------------------------------- CLI
