@@ -173,6 +173,11 @@ def test_report_notebook_declares_every_parameter():
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     assert not any(ln.lstrip().startswith(("def ", "class ")) for c in nb.cells
                    if c.cell_type == "code" for ln in c.source.splitlines())
+    # `papermill notebooks/authority_report.ipynb out.ipynb -p authority ...` from the
+    # repository root finds the bundled data with the default data_path.
+    defaults = reports.check_parameters(reports.DEFAULT_NOTEBOOK, ["data_path"])
+    data_path = defaults["data_path"]["default"].strip("\"'")
+    assert (reports.DEFAULT_NOTEBOOK.parents[1] / data_path / "dataset.yaml").is_file()
 
 
 def test_bad_data_stops_before_anything_is_written(tmp_path):
@@ -269,3 +274,28 @@ def test_force_rebuilds(tmp_path):
     # A changed parameter rebuilds too.
     assert [r.status for r in reports.run_reports(["Fife"], data, threshold=7, **kw).results] \
         == ["built"]
+
+
+@pytest.mark.slow
+def test_crash_mid_build_leaves_the_previous_report_whole(tmp_path, monkeypatch):
+    from pace_analysis import html
+
+    data = write_small(tmp_path / "data")
+    nb = light_notebook(tmp_path / "stub.ipynb")
+    kw = dict(run="r", out=tmp_path / "reports", progress=False, notebook=nb)
+    reports.run_reports(["Fife"], data, **kw)
+    folder = tmp_path / "reports" / "r" / "fife"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # e.g. Ctrl-C while the HTML is being written
+
+    monkeypatch.setattr(html, "export_html", crash)
+    with pytest.raises(KeyboardInterrupt):
+        reports.run_reports(["Fife"], data, force=True, **kw)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    leftovers = [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
+    assert leftovers  # the half-built copy sits beside it under a temporary name...
+    monkeypatch.undo()
+    reports.run_reports(["Fife"], data, **kw)
+    assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]  # ...until next run
