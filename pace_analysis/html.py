@@ -164,6 +164,22 @@ def _cells(fig: dict | None) -> list[str]:
             format_share(fig), format_median(fig)]
 
 
+def _scotland_paragraph(scotland: dict | None) -> str:
+    from pace_analysis.headline import format_count, format_median, format_share
+
+    if not scotland or scotland.get("suppressed"):
+        return ""
+    med = format_median(scotland)
+    wait = (f"half of the children had reached permanence after {med}"
+            if scotland.get("median_reached") else
+            "fewer than half had reached permanence by the end of the data")
+    return ('<p class="headline"><strong>Scotland:</strong> '
+            f"{html.escape(format_count(scotland.get('children')))} children "
+            f"({html.escape(format_count(scotland.get('journeys')))} periods of care); an "
+            f"estimated {html.escape(format_share(scotland))} reached a permanent legal home "
+            f"within 2 years of becoming looked after; {html.escape(wait)}.</p>")
+
+
 def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict | None,
                threshold: int, extra_html: str = "") -> str:
     """HTML body of the run index.
@@ -185,7 +201,7 @@ def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict
            "from survival analysis: children who had not yet reached permanence when the data "
            "were extracted still count, up to the time they had waited. Areas are listed "
            "alphabetically and are not ranked: differences between small areas are mostly "
-           "chance.</p>", "<table>", "<thead><tr>"
+           "chance.</p>", _scotland_paragraph(scotland), "<table>", "<thead><tr>"
            + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
     if scotland:
         out.append("<tr><td><strong>Scotland</strong></td>"
