@@ -391,8 +391,12 @@ def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
     out = {}
     for c in parts[0].columns:
         cols = [p[c] for p in parts]
-        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
+        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in cols) and \
+                sum(len(x.cat.categories) for x in cols) < 100_000:
             out[c] = union_categoricals([x.array for x in cols])
+        elif any(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
+            # Ids: merging large category sets costs more than plain strings do.
+            out[c] = np.concatenate([np.asarray(x, dtype=object) for x in cols])
         else:
             out[c] = np.concatenate([x.to_numpy() for x in cols])
     return pd.DataFrame(out)

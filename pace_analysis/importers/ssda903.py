@@ -268,7 +268,7 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
     bad |= pair | order | after | before | no_child
     out = pd.DataFrame({
         "CHILD": f["CHILD"], "DECOM": decom, "DEC": dec, "RNE": f["RNE"], "LS": f["LS"],
-        "PLACE": f["PLACE"], "REC": f["REC"], "_year": yr, "_file": f["_file"],
+        "PLACE": f["PLACE"], "REC": f["REC"], "_year": int(yr[:4]), "_file": f["_file"],
         "_line": f["_line"],
     })
     return out[~bad.to_numpy()], yr
@@ -279,14 +279,14 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
 
 def _reject_children(ep: pd.DataFrame, bad_child: np.ndarray, log: RejectLog) -> pd.DataFrame:
     """Reject every remaining episode of children flagged in ``bad_child`` (row mask)."""
-    children = ep.loc[bad_child, "CHILD"].unique()
+    children = ep.loc[bad_child, "cid"].unique()
     if len(children) == 0:
         return ep
-    hit = ep["CHILD"].isin(children).to_numpy() & ~bad_child
+    hit = ep["cid"].isin(children).to_numpy() & ~bad_child
     log.add(ep[hit], None, "child_rejected",
             "another episode of this child was rejected, so its periods of care cannot be rebuilt",
             value="")
-    return ep[~ep["CHILD"].isin(children).to_numpy()]
+    return ep[~ep["cid"].isin(children).to_numpy()]
 
 
 def _prev(a: np.ndarray, fill) -> np.ndarray:
@@ -367,16 +367,22 @@ def import_ssda903(
         file_years.append(yr)
     ep = concat_frames(parts)
 
+    # One integer code per child id, shared by headers and episodes: every later step
+    # compares, groups and sorts integers rather than millions of strings.
+    ids, child_names = pd.factorize(np.concatenate(
+        [np.asarray(heads["CHILD"], dtype=object), np.asarray(ep["CHILD"], dtype=object)]))
+    heads["cid"], ep["cid"] = ids[:len(heads)], ids[len(heads):]
+    child_names = np.asarray(child_names, dtype=object)
+
     # Header: latest file wins for a child listed in several.
     good_heads = heads[heads["ok"]].sort_values("_rank", kind="stable")
-    n_dupe_heads = int(good_heads.duplicated("CHILD").sum())
-    good_heads = good_heads.drop_duplicates("CHILD", keep="last")
-    good_heads = good_heads.assign(CHILD=good_heads["CHILD"].astype(str)).set_index("CHILD")
+    n_dupe_heads = int(good_heads.duplicated("cid").sum())
+    good_heads = good_heads.drop_duplicates("cid", keep="last").set_index("cid")
     if n_dupe_heads:
         notes.append(f"{n_dupe_heads} header row(s) repeat a child from another file: latest kept")
 
     # Same episode reported twice in one return: keep one if identical, else reject both.
-    key = ["CHILD", "DECOM", "_year"]
+    key = ["cid", "DECOM", "_year"]
     content = ["DEC", "RNE", "LS", "PLACE", "REC"]
     exact = ep.duplicated([*key, *content])
     n_exact = int(exact.sum())
@@ -390,7 +396,7 @@ def import_ssda903(
 
     # The same episode re-reported in a later return: keep the latest version.
     ep = ep.sort_values(["_year"], kind="stable")
-    rerep = ep.duplicated(["CHILD", "DECOM"], keep="last").to_numpy()
+    rerep = ep.duplicated(["cid", "DECOM"], keep="last").to_numpy()
     n_rerep = int(rerep.sum())
     ep = ep[~rerep]
 
@@ -400,14 +406,19 @@ def import_ssda903(
     ep = ep[~short]
 
     # Children must be in a Header file (with a usable row).
-    in_head = ep["CHILD"].isin(good_heads.index).to_numpy()
-    rejected_head = ep["CHILD"].isin(heads.loc[~heads["ok"], "CHILD"]).to_numpy() & ~in_head
+    in_head = ep["cid"].isin(good_heads.index).to_numpy()
+    rejected_head = ep["cid"].isin(heads.loc[~heads["ok"], "cid"]).to_numpy() & ~in_head
     log.add(ep[rejected_head], "CHILD", "header_rejected",
             "the child's row in the Header file was rejected")
     log.add(ep[~in_head & ~rejected_head], "CHILD", "not_in_header",
             "child not found in any Header file")
     ep = ep[in_head]
-    dob = ep["CHILD"].map(good_heads["dob"]).astype("datetime64[ns]")
+    dob_of = np.full(len(child_names), np.datetime64("NaT"), dtype="datetime64[ns]")
+    dob_of[good_heads.index.to_numpy()] = good_heads["dob"].to_numpy(dtype="datetime64[ns]")
+    sex_of = np.full(len(child_names), None, dtype=object)
+    sex_of[good_heads.index.to_numpy()] = good_heads["sex"].to_numpy(dtype=object)
+    dob = ep["cid"].to_numpy()
+    dob = dob_of[dob]
     early = (ep["DECOM"] < dob).to_numpy()
     log.add(ep[early], "DECOM", "before_birth", "DECOM is before the child's date of birth")
     ep = _reject_children(ep, early, log) if early.any() else ep
@@ -422,16 +433,16 @@ def import_ssda903(
     log.add(ep[after], "DEC", "after_extract", f"a date is after the extract date {extract:%d/%m/%Y}")
     ep = _reject_children(ep, after, log) if after.any() else ep
 
-    child_code = pd.factorize(ep["CHILD"])[0]
-    order = np.lexsort((ep["DECOM"].to_numpy(), child_code))
+    order = np.lexsort((ep["DECOM"].to_numpy(), ep["cid"].to_numpy()))
     ep = ep.iloc[order].reset_index(drop=True)
-    ep, n_unknown_start = _check_chains(ep, obs_start, last_year, log)
+    ep, n_unknown_start = _check_chains(ep, obs_start, int(last_year[:4]), log)
 
     if ep.empty:
         rej = log.frame()
         raise ImportFatalError("no episode was accepted; " + _summary_of(rej))
 
-    journeys, placements, n_late = _build(ep, good_heads, codes, authority, extract, obs_start)
+    journeys, placements, n_late = _build(ep, child_names, sex_of, dob_of, codes, authority,
+                                          extract, obs_start)
     meta = {
         "source": "SSDA903",
         "return_years": sorted(set(file_years)),
@@ -474,10 +485,10 @@ def _summary_of(rej: pd.DataFrame) -> str:
     return "rejects by rule: " + ", ".join(f"{r} {n}" for r, n in top.items())
 
 
-def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: str,
+def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: int,
                   log: RejectLog) -> tuple[pd.DataFrame, int]:
     """Reject children whose episodes cannot form periods of care; drop unknown starts."""
-    child = pd.factorize(ep["CHILD"])[0]
+    child = ep["cid"].to_numpy()
     same = np.r_[False, child[1:] == child[:-1]]          # row continues the previous child
     nxt_same = np.r_[same[1:], False]
     dec = ep["DEC"].to_numpy()
@@ -506,13 +517,14 @@ def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: str,
     years = ep["_year"].to_numpy()
     m = open_ & ~nxt_same & (years != last_year)
     log.add(ep[m], "DEC", "not_rereported",
-            f"episode open at the end of its return year is missing from later returns (up to {last_year})")
+            f"episode open at the end of its return year is missing from later returns "
+            f"(up to {last_year}/{(last_year + 1) % 100:02d})")
     bad |= m
     if bad.any():
         ep = _reject_children(ep, bad, log)
         ep = ep.reset_index(drop=True)
     # Periods that began before the data with their first episode missing: start unknown.
-    child = pd.factorize(ep["CHILD"])[0]
+    child = ep["cid"].to_numpy()
     same = np.r_[False, child[1:] == child[:-1]]
     prev_rec = _prev(ep["REC"].to_numpy(), "")
     new_period = ~same | (prev_rec != "X1")
@@ -525,10 +537,11 @@ def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: str,
     return ep[~drop].reset_index(drop=True), int(unknown.sum())
 
 
-def _build(ep: pd.DataFrame, heads: pd.DataFrame, codes: Codes903, authority: str | None,
-           extract: pd.Timestamp, obs_start: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _build(ep: pd.DataFrame, names: np.ndarray, sex_of: np.ndarray, dob_of: np.ndarray,
+           codes: Codes903, authority: str | None, extract: pd.Timestamp,
+           obs_start: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Journeys (one per period of care) and placements from ordered, checked episodes."""
-    child = pd.factorize(ep["CHILD"])[0]
+    child = ep["cid"].to_numpy()
     rec = ep["REC"].to_numpy()
     same = np.r_[False, child[1:] == child[:-1]]
     new_period = ~same | (_prev(rec, "") != "X1")
@@ -550,11 +563,11 @@ def _build(ep: pd.DataFrame, heads: pd.DataFrame, codes: Codes903, authority: st
     accommodated = pd.Series(acc, index=range(len(first))).reindex(range(len(first)))
 
     journeys = pd.DataFrame({
-        "journey_id": f["CHILD"].astype(str) + "-" + _ymd(f["DECOM"]),
-        "child_id": f["CHILD"].astype(str),
+        "journey_id": names[f["cid"].to_numpy()] + "-" + _ymd(f["DECOM"]).to_numpy(dtype=object),
+        "child_id": names[f["cid"].to_numpy()],
         "authority": authority or DEFAULT_AUTHORITY,
-        "sex": f["CHILD"].map(heads["sex"]).astype(object),
-        "date_of_birth": f["CHILD"].map(heads["dob"]).astype("datetime64[ns]"),
+        "sex": sex_of[f["cid"].to_numpy()],
+        "date_of_birth": dob_of[f["cid"].to_numpy()],
         "looked_after_date": f["DECOM"],
         "legal_basis": f["LS"].astype(object).map(codes.legal_basis).fillna(codes.legal_default),
         "accommodated_date": accommodated.to_numpy().astype("datetime64[ns]"),
