@@ -504,19 +504,25 @@ def run_reports(
                     bar.update(1)
             bar.close()
     summary = RunSummary(run_dir, [results[n] for n in names])
+    # Authorities built into this run folder by an earlier invocation (e.g. --authority X
+    # after --all) stay in the index and the manifest.
+    earlier = [r for r in previous.get("authorities", [])
+               if r.get("authority") not in results and (run_dir / str(r.get("slug"))).is_dir()]
     if todo or not (run_dir / "index.html").is_file():
         from pace_analysis.html import funnel_section, write_index
 
         if dataset is None:
             dataset = _load_validated(data_path)
-        write_index(run_dir, [(r.authority, r.slug, r.status) for r in summary.results],
-                    threshold=threshold, extra_html=funnel_section(dataset, run_dir, threshold))
+        rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
+                      + [(r["authority"], r["slug"], r["status"]) for r in earlier])
+        write_index(run_dir, rows, threshold=threshold,
+                    extra_html=funnel_section(dataset, run_dir, threshold))
     summary.seconds = time.perf_counter() - started
     _write_manifest(run_dir, summary, previous, {
         "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
         "notebook": str(notebook), "notebook_hash": notebook_digest,
         "authorities": present, "any_names": any_names, "synthetic": synthetic,
-    }, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
+    }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
         "window_end": window_end, "show_timelines": bool(show_timelines),
         "kernel": f"{KERNEL_NAME} ({sys.executable})"})
     return summary
@@ -549,7 +555,7 @@ def _progress(total: int, enabled: bool):
 
 
 def _write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: dict,
-                    parameters: dict) -> None:
+                    earlier: list[dict], parameters: dict) -> None:
     before = {r["authority"]: r for r in previous.get("authorities", [])}
     rows = []
     for r in summary.results:
@@ -561,6 +567,8 @@ def _write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: 
             row["built_seconds"] = round(r.seconds, 3)
         row["seconds"] = round(r.seconds, 3)
         rows.append(row)
+    rows += [{**r, "earlier_invocation": True} for r in earlier]
+    rows.sort(key=lambda r: r["authority"])
     manifest = {
         "run": run_dir.name,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

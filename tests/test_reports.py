@@ -299,3 +299,18 @@ def test_crash_mid_build_leaves_the_previous_report_whole(tmp_path, monkeypatch)
     monkeypatch.undo()
     reports.run_reports(["Fife"], data, **kw)
     assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]  # ...until next run
+
+
+@pytest.mark.slow
+def test_later_invocation_keeps_earlier_authorities_in_index(tmp_path):
+    data = write_small(tmp_path / "data")
+    nb = light_notebook(tmp_path / "stub.ipynb")
+    kw = dict(run="r", out=tmp_path / "reports", progress=False, notebook=nb)
+    reports.run_reports(["Fife"], data, **kw)
+    reports.run_reports(["Angus"], data, **kw)
+    run_dir = tmp_path / "reports" / "r"
+    index = (run_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="fife/report.html"' in index and 'href="angus/report.html"' in index
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    rows = {r["authority"]: r for r in manifest["authorities"]}
+    assert rows["Angus"]["status"] == "built" and rows["Fife"].get("earlier_invocation") is True
