@@ -83,7 +83,8 @@ def figures(frame: pd.DataFrame, threshold: int = 5) -> dict:
 
 
 def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
-                     window: tuple[str | None, str | None] | None = None) -> dict:
+                     window: tuple[str | None, str | None] | None = None,
+                     national: str = "Scotland") -> dict:
     """The numbers of ``summary.json``: the authority's figures and Scotland's.
 
     Parameters
@@ -96,10 +97,15 @@ def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
         Disclosure threshold.
     window : (start, end), optional
         Study window, recorded for the reader.
+    national : str
+        What the whole frame is called in sentences ("Scotland", or e.g. "All areas in the
+        data" for an imported English extract). Its figures are under ``"scotland"``
+        whatever the label.
     """
     local = frame[frame["authority"] == authority]
     return {
         "authority": authority,
+        "national": national,
         "threshold": int(threshold),
         "window": list(window) if window else [None, None],
         "definitions": {
@@ -159,13 +165,15 @@ def format_median(fig: dict) -> str:
 def sentences(numbers: dict) -> str:
     """The headline in plain sentences (Markdown), authority against Scotland."""
     name = numbers["authority"]
+    where = numbers.get("national", "Scotland")
+    where = "across Scotland" if where == "Scotland" else f"across {where[0].lower()}{where[1:]}"
     a, s = numbers["figures"]["authority"], numbers["figures"]["scotland"]
     if a["suppressed"]:
         return (f"**{name}** has fewer than {numbers['threshold']} journeys in these data, "
                 "so no figures are shown, to protect the children concerned.")
     lines = [
         f"- **Children looked after:** {format_count(a['children'])} children in {name} "
-        f"({format_count(a['journeys'])} periods of care) are in these data; across Scotland "
+        f"({format_count(a['journeys'])} periods of care) are in these data; {where} "
         f"{format_count(s['children'])}.",
     ]
     if a["share_2y"] is None:
@@ -174,17 +182,17 @@ def sentences(numbers: dict) -> str:
         lines.append(
             f"- **Permanence within 2 years:** an estimated {format_share(a)} of children in "
             f"{name} reached a permanent legal home within 2 years of becoming looked after; "
-            f"across Scotland {format_share(s)}. (The brackets give the range the true figure "
+            f"{where} {format_share(s)}. (The brackets give the range the true figure "
             "is likely to lie in.)")
     if a["median_reached"]:
         lines.append(
             f"- **Typical wait:** half of the children had reached permanence after "
-            f"{format_median(a)}; across Scotland {format_median(s)}.")
+            f"{format_median(a)}; {where} {format_median(s)}.")
     else:
         lines.append(
             "- **Typical wait:** fewer than half of the children had reached permanence by the "
-            f"end of the data, so the typical (median) wait cannot be estimated yet; across "
-            f"Scotland {format_median(s)}.")
+            f"end of the data, so the typical (median) wait cannot be estimated yet; {where} "
+            f"{format_median(s)}.")
     return "\n".join(lines)
 
 

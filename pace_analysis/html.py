@@ -164,7 +164,7 @@ def _cells(fig: dict | None) -> list[str]:
             format_share(fig), format_median(fig)]
 
 
-def _scotland_paragraph(scotland: dict | None) -> str:
+def _scotland_paragraph(scotland: dict | None, label: str = "Scotland") -> str:
     from pace_analysis.headline import format_count, format_median, format_share
 
     if not scotland or scotland.get("suppressed"):
@@ -173,7 +173,7 @@ def _scotland_paragraph(scotland: dict | None) -> str:
     wait = (f"half of the children had reached permanence after {med}"
             if scotland.get("median_reached") else
             "fewer than half had reached permanence by the end of the data")
-    return ('<p class="headline"><strong>Scotland:</strong> '
+    return (f'<p class="headline"><strong>{html.escape(label)}:</strong> '
             f"{html.escape(format_count(scotland.get('children')))} children "
             f"({html.escape(format_count(scotland.get('journeys')))} periods of care); an "
             f"estimated {html.escape(format_share(scotland))} reached a permanent legal home "
@@ -181,7 +181,7 @@ def _scotland_paragraph(scotland: dict | None) -> str:
 
 
 def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict | None,
-               threshold: int, extra_html: str = "") -> str:
+               threshold: int, extra_html: str = "", national: str = "Scotland") -> str:
     """HTML body of the run index.
 
     Parameters
@@ -201,10 +201,10 @@ def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict
            "from survival analysis: children who had not yet reached permanence when the data "
            "were extracted still count, up to the time they had waited. Areas are listed "
            "alphabetically and are not ranked: differences between small areas are mostly "
-           "chance.</p>", _scotland_paragraph(scotland), "<table>", "<thead><tr>"
+           "chance.</p>", _scotland_paragraph(scotland, national), "<table>", "<thead><tr>"
            + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
     if scotland:
-        out.append("<tr><td><strong>Scotland</strong></td>"
+        out.append(f"<tr><td><strong>{html.escape(national)}</strong></td>"
                    + "".join(f"<td><strong>{html.escape(c)}</strong></td>" for c in _cells(scotland))
                    + "<td></td></tr>")
     for authority, slug, status, summary in rows:
@@ -279,6 +279,7 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
     run_dir = Path(run_dir)
     full = []
     scotland = None
+    national = "Scotland"
     summaries = {}
     for authority, slug, status in rows:
         summary = _read_summary(run_dir / slug / "summary.json") if status != "failed" else None
@@ -286,7 +287,8 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
         if summary:
             summaries[authority] = summary
             scotland = scotland or summary.get("figures", {}).get("scotland")
-    body = index_body(full, scotland, threshold, extra_html)
+            national = summary.get("national", national)
+    body = index_body(full, scotland, threshold, extra_html, national)
     text = page("Time to permanence: all areas", body, threshold)
     bad = external_references(text)
     if bad:

@@ -655,6 +655,11 @@ def study_window(dataset, window_start: str | None = None,
     return (str(start) if start else None, str(window_end) if window_end else None)
 
 
+def national_label(dataset) -> str:
+    """What the whole dataset is called in a report: "Scotland" for the 32 councils."""
+    return "Scotland" if dataset.route_set.authorities == "scotland" else "All areas in the data"
+
+
 def load_frame(dataset, window: tuple, cache_dir: str | None = None):
     """The analysis frame of all authorities for *window*: from the cache when it matches.
 
@@ -852,6 +857,6 @@ def run_cli(args: argparse.Namespace) -> int:
 __all__ = [
     "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
     "data_hash", "package_hash", "build_key", "write_atomic", "load_dataset", "write_cache",
-    "setup_kernel", "study_window", "load_frame", "save_figure", "save_table", "output_folder", "show_table", "versions", "configure_cli", "run_cli",
+    "setup_kernel", "study_window", "load_frame", "national_label", "save_figure", "save_table", "output_folder", "show_table", "versions", "configure_cli", "run_cli",
     "ReportError",
 ]
