@@ -108,13 +108,6 @@ class RejectLog:
     def __len__(self) -> int:
         return sum(len(c) for c in self.chunks)
 
-    def rejected_lines(self, file: str | None = None) -> int:
-        """Number of distinct rows rejected (a row may break several rules)."""
-        f = self.frame()
-        if file is not None:
-            f = f[f["file"] == file]
-        return int(f[["file", "line"]].drop_duplicates().shape[0])
-
 
 @dataclass
 class ImportResult:
