@@ -587,7 +587,9 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--extract-date", type=_iso, default=DEFAULT_EXTRACT,
                         help=f"censoring date (default {DEFAULT_EXTRACT})")
     parser.add_argument("--format", dest="fmt", default="csv.gz",
-                        choices=["csv", "csv.gz", "parquet"], help="file format (default csv.gz)")
+                        choices=["csv", "csv.gz", "parquet", "ssda903"],
+                        help="file format (default csv.gz); ssda903 writes England's annual "
+                             "Header and Episodes returns instead, for the importer")
     parser.add_argument("--calibration", nargs="?", const="", default=None, metavar="DIR",
                         help="print the calibration table: of freshly generated data "
                              "(--seed, --scale, window), or of the dataset in DIR")
@@ -612,6 +614,16 @@ def run_cli(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise PaceError("give --out DIR to write a dataset, or --calibration to check one")
+    if args.fmt == "ssda903":
+        from pace_analysis.importers.ssda903 import write_ssda903
+
+        dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
+                           progress=True)
+        files = write_ssda903(dataset, args.out)
+        print(f"wrote {len(files) // 2} SSDA903 return years ({len(files)} files) to {args.out}; "
+              "re-import with: pace import ssda903 --older-years-as 2022/23 "
+              f"--extract-date {args.extract_date} ...")
+        return 0
     from pace_analysis.io import write_dataset
 
     with _progress_bar(PROGRESS_STEPS + 1, disable=False) as bar:
