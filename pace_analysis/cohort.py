@@ -108,7 +108,7 @@ def build_frame(
     origin: str = "looked_after_date",
     age_groups: Sequence[float] = DEFAULT_AGE_GROUPS,
     age_group_labels: Sequence[str] | None = None,
-    window: tuple[date | str | None, date | str | None] | None = None,
+    window: tuple[date | str | None, date | str | None] | None | str = "dataset",
     route_set: RouteSet | None = None,
 ) -> pd.DataFrame:
     """Build the analysis frame (one row per journey) from journeys.
@@ -126,8 +126,12 @@ def build_frame(
         break are an error.
     age_group_labels : sequence of str, optional
         One label per group; default from :func:`age_labels`.
-    window : (start, end), optional
-        Study window; either end may be None. Journeys that began before ``start`` and were
+    window : (start, end), None or "dataset"
+        Study window; either end may be None. The default ``"dataset"`` uses the
+        dataset's own observation start (:attr:`Dataset.observation_start`, e.g. the
+        synthetic data's window start) when *data* is a Dataset that declares one, so a
+        left-truncated extract gets late entry without being asked; ``None`` means no
+        window at all. Journeys that began before ``start`` and were
         still waiting on that day enter late (``entry_days`` = start − origin); those that
         ended (permanence or exit) on or before ``start`` are dropped, as are journeys
         beginning after ``end``. Follow-up is censored at ``end``.
@@ -199,6 +203,11 @@ def build_frame(
     perm_exit = has_reason & (reason == "permanence")
     _fail("exit_reason is 'permanence' but no permanence is recorded", ids[perm_exit & ~has_route])
 
+    if isinstance(window, str):
+        if window != "dataset":
+            raise PaceError(f"window must be (start, end), None or 'dataset'; got {window!r}")
+        start = data.observation_start if isinstance(data, Dataset) else None
+        window = (start, None) if start else None
     start_w, end_w = (None, None) if window is None else (_to_ts(window[0]), _to_ts(window[1]))
     if start_w is not None and end_w is not None and end_w < start_w:
         raise PaceError(f"study window ends ({end_w.date()}) before it starts ({start_w.date()})")

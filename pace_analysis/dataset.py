@@ -48,6 +48,21 @@ class Dataset:
     warnings: list[Problem] = field(default_factory=list)
 
     @property
+    def observation_start(self) -> str | None:
+        """First day the extract observes, if the data say so (ISO date), else None.
+
+        An extract that also holds journeys already open on that day (the synthetic data's
+        ``window: start:``; an SSDA903 import's ``observation_start``) is left-truncated:
+        those journeys are only there because they were still open, so analyses must give
+        them late entry from this date. :func:`pace_analysis.cohort.build_frame` does so
+        by default.
+        """
+        window = self.meta.get("window") or {}
+        start = window.get("start") if isinstance(window, dict) else None
+        start = start or self.meta.get("observation_start")
+        return str(start) if start else None
+
+    @property
     def authorities(self) -> list[str]:
         """Authorities present in the journeys, sorted."""
         return sorted(self.journeys["authority"].dropna().unique().tolist())

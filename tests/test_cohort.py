@@ -161,7 +161,7 @@ def test_synthetic_dataset_frame_is_consistent_with_its_journeys():
 
     ds = generate(seed=7, scale=0.05)
     j = ds.journeys.set_index("journey_id")
-    f = build_frame(ds).set_index("journey_id")
+    f = build_frame(ds, window=None).set_index("journey_id")
     assert len(f) == len(j) and not f.drop(columns="planned_route").isna().any().any()
     ev = f[f["event_observed"]]
     assert (ev["outcome"] == j.loc[ev.index, "permanence_route"]).all()
@@ -172,10 +172,42 @@ def test_synthetic_dataset_frame_is_consistent_with_its_journeys():
     cens = f[f["outcome"] == "censored"]
     assert (cens["time_days"] == (j.loc[cens.index, "extract_date"]
                                   - j.loc[cens.index, "looked_after_date"]).dt.days).all()
-    acc = build_frame(ds, origin="accommodated_date")
+    acc = build_frame(ds, origin="accommodated_date", window=None)
     assert len(acc) == j["accommodated_date"].notna().sum()
     start = pd.Timestamp("2015-08-01")
     w = build_frame(ds, window=(start, None)).set_index("journey_id")
     late = j.loc[w.index, "looked_after_date"] < start
     assert ((w["entry_days"] > 0) == late).all()
     assert (w.loc[late[late].index, "time_days"] > w.loc[late[late].index, "entry_days"]).all()
+
+
+def test_dataset_observation_start_gives_late_entry_by_default():
+    from pace_analysis.dataset import Dataset
+
+    journeys = pd.DataFrame({
+        "journey_id": ["a", "b", "c"], "child_id": ["1", "2", "3"],
+        "authority": ["Fife"] * 3, "sex": ["female"] * 3,
+        "date_of_birth": pd.to_datetime(["2005-01-01"] * 3),
+        "looked_after_date": pd.to_datetime(["2009-01-01", "2010-06-01", "2011-01-01"]),
+        "legal_basis": ["cso"] * 3, "accommodated_date": pd.NaT, "planned_route": None,
+        "permanence_route": ["adoption", None, None],
+        "permanence_date": pd.to_datetime(["2012-01-01", None, None]),
+        "exit_date": pd.to_datetime(["2012-01-01", "2010-12-01", None]),
+        "exit_reason": ["permanence", "other", None],
+        "extract_date": pd.to_datetime(["2014-01-01"] * 3),
+    })
+    placements = pd.DataFrame(columns=["journey_id", "start_date", "end_date", "placement_type"])
+    declared = Dataset(journeys, placements, meta={"window": {"start": "2011-01-01"}})
+    frame = build_frame(declared)
+    # b ended before the observation start: it is only in the data by chance of survival
+    # order, so it is dropped; a entered late on 2011-01-01, 730 days after it began.
+    assert list(frame["journey_id"]) == ["a", "c"]
+    assert frame.set_index("journey_id").loc["a", "entry_days"] == 730
+    assert frame.set_index("journey_id").loc["c", "entry_days"] == 0
+    imported = Dataset(journeys, placements, meta={"observation_start": "2011-01-01"})
+    assert build_frame(imported)["entry_days"].tolist() == frame["entry_days"].tolist()
+    # None switches the window off; a plain DataFrame has no declared start.
+    assert len(build_frame(declared, window=None)) == 3
+    assert build_frame(journeys)["entry_days"].eq(0).all()
+    with pytest.raises(PaceError, match="window must be"):
+        build_frame(declared, window="everything")

@@ -231,7 +231,8 @@ def fife():
     from pace_analysis.synthetic import generate
 
     ds = generate(seed=2014, scale=0.1).for_authority("Fife")
-    return ds, build_frame(ds)
+    # No late entry: only then can the auto at-risk row be read exactly off the KM table.
+    return ds, build_frame(ds, window=None)
 
 
 def test_plot_km_on_real_kaplan_meier(fife, tmp_path):

@@ -99,7 +99,11 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
         plots leave room for them (e.g. ``fig.subplots_adjust(wspace=0.6)``). On a given
         ``ax`` the legend goes inside the plot.
     at_risk : "auto", DataFrame or None
-        ``"auto"``: counts at each whole-year tick, from ``km_table``; a DataFrame with
+        ``"auto"``: counts at each whole-year tick, read off ``km_table`` (exact without
+        late entry; with late entry it is the risk set of the next time in the table, as
+        R's ``summary(survfit, times=)`` reports, so pass
+        :func:`pace_analysis.survival.at_risk_table` for the count at the tick itself);
+        a DataFrame with
         ``group``, ``time_days`` and ``at_risk`` (e.g. :func:`pace_analysis.survival.at_risk_table`):
         those counts at those times; None: no table.
     kind : {"reached", "waiting"}
