@@ -753,9 +753,71 @@ def output_folder(output_dir: str, authority: str) -> Path:
     return path
 
 
+def share_table(frame, by: str | None = None, times_days=(365.25, 730.5, 1461)):
+    """Share reaching permanence by 1, 2 and 4 years, with the counts behind each share.
+
+    :func:`pace_analysis.survival.share_by` joined with the cumulative number reaching
+    permanence by each time (:func:`~pace_analysis.survival.at_risk_table`), so that
+    disclosure control can suppress a share computed from a handful of children.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, years, n, at_risk, events, share, ci_lower, ci_upper``.
+    """
+    from pace_analysis import survival
+
+    shares = survival.share_by(frame, times_days, by=by)
+    counts = survival.at_risk_table(frame, times_days, by=by)[["group", "time_days", "events"]]
+    out = shares.merge(counts, on=["group", "time_days"], how="left")
+    out["years"] = out["time_days"] / 365.25
+    return out[["group", "years", "n", "at_risk", "events", "share", "ci_lower", "ci_upper"]]
+
+
+def route_table(frame, cif, route_set=None, times_days=(365.25, 730.5, 1461)):
+    """Share reached by each route (and still waiting) at 1, 2 and 4 years, with counts.
+
+    One row per state of a :func:`pace_analysis.competing.cumulative_incidence` table of
+    one group; for each time ``t`` a count column ``n_<years>`` (children who reached that
+    route by t; for "still waiting", children still waiting and followed at t) and the
+    estimate ``share_<years>`` (:func:`~pace_analysis.competing.cif_at`). The states of one
+    time add up to everyone, so a table from this function suits
+    ``suppress_counts(..., totals="columns")``: one small count cannot be recovered from
+    the others.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``route`` (label), then ``n_1, share_1, n_2, share_2, n_4, share_4``.
+    """
+    from pace_analysis import competing, survival
+    from pace_analysis.plotting.style import route_label
+
+    times = list(times_days)
+    at = competing.cif_at(cif, times)
+    waiting = survival.at_risk_table(frame, times)["at_risk"].to_numpy()
+    rows = []
+    for route, g in cif.groupby("route", sort=False, observed=True):
+        row = {"route": route_label(str(route), route_set)}
+        for i, t in enumerate(times):
+            key = f"{t / 365.25:g}"
+            if str(route) == "waiting":
+                count = int(waiting[i])
+            else:
+                count = int(g.loc[g["time_days"] <= t, "events"].sum())
+            est = at[(at["route"] == route) & (at["time_days"] == t)]["cif"]
+            row[f"n_{key}"] = count
+            row[f"share_{key}"] = float(est.iloc[0]) if len(est) else float("nan")
+        rows.append(row)
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
 def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=(),
                threshold: int = 5, derived: dict | None = None, totals: str | None = "columns",
-               columns: dict | None = None, formats: dict | None = None):
+               columns: dict | None = None, formats: dict | None = None,
+               group_size: int | None = None):
     """Suppress small counts, save the table as CSV and return it for display.
 
     Parameters
@@ -779,6 +841,9 @@ def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=()
     formats : dict, optional
         ``{heading: format}`` for the page, e.g. ``{"Share": "{:.0%}"}`` (the CSV keeps
         full precision); suppressed cells stay "c".
+    group_size : int, optional
+        Number of children the table describes. Below the threshold, zeros are suppressed
+        too: "none of these four children was adopted" discloses each of them.
 
     Returns
     -------
@@ -789,8 +854,9 @@ def show_table(table, output_dir: str | os.PathLike, name: str, count_columns=()
 
     shown = table
     if len(count_columns):
+        tiny = group_size is not None and group_size < threshold
         shown = suppress_counts(table, list(count_columns), threshold, totals=totals,
-                                derived=derived).display
+                                derived=derived, suppress_zero=tiny).display
     if columns:
         shown = shown[list(columns)].rename(columns=columns)
     save_table(shown, str(output_dir), name)
@@ -857,6 +923,6 @@ def run_cli(args: argparse.Namespace) -> int:
 __all__ = [
     "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
     "data_hash", "package_hash", "build_key", "write_atomic", "load_dataset", "write_cache",
-    "setup_kernel", "study_window", "load_frame", "national_label", "save_figure", "save_table", "output_folder", "show_table", "versions", "configure_cli", "run_cli",
+    "setup_kernel", "study_window", "load_frame", "national_label", "save_figure", "save_table", "output_folder", "show_table", "share_table", "route_table", "versions", "configure_cli", "run_cli",
     "ReportError",
 ]

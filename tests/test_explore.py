@@ -20,7 +20,7 @@ def ex():
 
 
 def test_options_come_from_the_data(ex):
-    assert ex.authorities() == [explore.ALL_AREAS, "Angus", "Fife", "Moray"]
+    assert ex.authorities() == [explore.ALL_AREAS, "Angus", "Fife", "Moray", "Orkney Islands"]
     assert ex.age_groups()[0] == explore.ALL_AGES and "12+" in ex.age_groups()
     assert ex.routes()[0][1] == explore.ANY_ROUTE
     assert {code for _, code in ex.routes()[1:]} == {"home", "kinship", "permanence_order",

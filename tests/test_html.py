@@ -79,7 +79,7 @@ def test_every_report_of_a_run_is_offline():
 
     run = batch_run()
     pages = list(run["run_dir"].rglob("*.html"))
-    assert len(pages) == 3  # two reports and the index
+    assert len(pages) == 4  # three reports and the index
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert not html.external_references(text), page

@@ -115,3 +115,32 @@ def test_summary_and_index_show_no_small_counts():
     index = (run["run_dir"] / "index.html").read_text(encoding="utf-8")
     cells = re.findall(r"<td>(?:<strong>)?([0-9,]+)(?:</strong>)?</td>", index)
     assert cells and all(int(c.replace(",", "")) >= 5 for c in cells)
+
+
+@pytest.mark.slow
+def test_an_authority_below_the_threshold_shows_no_figure_at_all():
+    from test_reports import TINY, batch_run
+
+    run = batch_run()
+    folder = run["run_dir"] / "orkney-islands"
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    fig = summary["figures"]["authority"]
+    assert fig["suppressed"] is True
+    assert all(v is None for k, v in fig.items() if k != "suppressed")
+    # Every count and every share about the authority alone is suppressed, zeros included.
+    for name in ("routes_by_years", "median_by_age_group", "placement_moves", "pace_aims",
+                 "stage_durations", "funnel"):
+        with (folder / f"{name}.csv").open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                for col, value in row.items():
+                    if col in COUNT_HEADINGS or col.startswith(("Share", "Median", "Average")):
+                        assert value in ("c", ""), f"{name}: {col}={value}"
+    with (folder / "share_by_years.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Area"] == TINY]
+    assert rows and all(r["Children"] == "c" and r["Share reached permanence"] == "c"
+                        for r in rows)
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert f"fewer than {summary['threshold']} journeys" in report
+    index = (run["run_dir"] / "index.html").read_text(encoding="utf-8")
+    row = re.search(rf"<tr><td>{TINY}</td>(.*?)</tr>", index).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row)[:4] == ["c", "c", "c", "c"]

@@ -28,11 +28,12 @@ from pace_analysis.io import write_dataset
 
 GOOD = ("Angus", "Fife")
 FAILING = "Moray"
+TINY = "Orkney Islands"  # three journeys: below the disclosure threshold
 EXTRACT = date(2024, 7, 31)
 
 
 def small_dataset(seed: int = 7) -> Dataset:
-    """A hand-made, valid dataset: Angus and Fife (70 journeys each), Moray (25).
+    """A hand-made, valid dataset: Angus and Fife (70 journeys each), Moray (25), Orkney (3).
 
     Angus has exactly three children aged 12+ so that an age-group count is below the
     disclosure threshold. Child ids are random hex tokens and dates of birth are spread
@@ -42,7 +43,7 @@ def small_dataset(seed: int = 7) -> Dataset:
     routes = ["home", "kinship", "permanence_order", "adoption"]
     jrows, prows = [], []
     k = 0
-    for authority, n in (("Angus", 70), ("Fife", 70), ("Moray", 25)):
+    for authority, n in (("Angus", 70), ("Fife", 70), ("Moray", 25), (TINY, 3)):
         for i in range(n):
             k += 1
             if authority == "Angus":
@@ -98,7 +99,7 @@ def write_small(folder: Path) -> Path:
 
 @cache
 def batch_run() -> dict:
-    """Build one shared batch (once per session): Angus, Fife built; Moray fails.
+    """Build one shared batch (once per session): Angus, Fife, Orkney built; Moray fails.
 
     Moray is made to fail with an injected window start that is not a date, so the failure
     happens in a real cell of the real notebook.
@@ -107,7 +108,7 @@ def batch_run() -> dict:
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     data = write_small(root / "data")
     summary = reports.run_reports(
-        [*GOOD, FAILING], data, run="t", out=root / "reports", jobs=2, progress=False,
+        [*GOOD, TINY, FAILING], data, run="t", out=root / "reports", jobs=2, progress=False,
         extra_parameters={FAILING: {"window_start": "not-a-date"}},
     )
     return {"root": root, "data": data, "summary": summary, "run_dir": root / "reports" / "t"}
@@ -215,7 +216,7 @@ def test_batch_builds_good_authorities_and_reports_the_failure():
     run = batch_run()
     summary, run_dir = run["summary"], run["run_dir"]
     status = {r.authority: r.status for r in summary.results}
-    assert status == {"Angus": "built", "Fife": "built", FAILING: "failed"}
+    assert status == {"Angus": "built", "Fife": "built", TINY: "built", FAILING: "failed"}
     assert summary.exit_code == 1
     failed = summary.failed[0]
     assert failed.cell is not None and failed.error
