@@ -54,6 +54,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_NOTEBOOK = PACKAGE_DIR.parent / "notebooks" / "authority_report.ipynb"
 KERNEL_NAME = "python3"  # jupyter_client runs the "python" argv of this spec with sys.executable
 BUILD_FILE = "build.json"
+#: Seconds a single notebook cell may run before its authority is marked failed.
+CELL_TIMEOUT = 900
 MANIFEST = "manifest.json"
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Parameters the runner passes; every one must exist in the notebook's parameters cell.
@@ -318,6 +320,8 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
             request_save_on_cell_execute=False,
             # Keep the kernel's own start-up chatter (e.g. its TCP notice) off the terminal.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # A hung cell fails its authority instead of holding up the whole batch.
+            execution_timeout=CELL_TIMEOUT,
         )
         export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
         result.seconds = time.perf_counter() - started
