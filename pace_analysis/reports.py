@@ -56,6 +56,8 @@ KERNEL_NAME = "python3"  # jupyter_client runs the "python" argv of this spec wi
 BUILD_FILE = "build.json"
 #: Seconds a single notebook cell may run before its authority is marked failed.
 CELL_TIMEOUT = 900
+#: Kernel starts tried per authority when the kernel (not a cell) fails.
+KERNEL_ATTEMPTS = 2
 MANIFEST = "manifest.json"
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Parameters the runner passes; every one must exist in the notebook's parameters cell.
@@ -288,6 +290,12 @@ class _Log:
         self.fh.close()
 
 
+def _is_cell_error(exc: BaseException) -> bool:
+    from papermill.exceptions import PapermillExecutionError
+
+    return isinstance(exc, PapermillExecutionError)
+
+
 def _failure_details(exc: BaseException, executed: Path) -> tuple[int | None, str, str | None]:
     from papermill.exceptions import PapermillExecutionError
 
@@ -314,15 +322,24 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
         log.line(f"pace-analysis {__version__}: {authority} from {notebook}")
         log.line("parameters: " + json.dumps({k: v for k, v in params.items()
                                               if k not in _PATH_PARAMETERS}, sort_keys=True))
-        papermill.execute_notebook(
-            str(notebook), str(executed), parameters=params, kernel_name=KERNEL_NAME,
-            progress_bar=False, log_output=False, stdout_file=log.fh, stderr_file=log.fh,
-            request_save_on_cell_execute=False,
-            # Keep the kernel's own start-up chatter (e.g. its TCP notice) off the terminal.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            # A hung cell fails its authority instead of holding up the whole batch.
-            execution_timeout=CELL_TIMEOUT,
-        )
+        for attempt in range(1, KERNEL_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(notebook), str(executed), parameters=params, kernel_name=KERNEL_NAME,
+                    progress_bar=False, log_output=False, stdout_file=log.fh,
+                    stderr_file=log.fh, request_save_on_cell_execute=False,
+                    # Keep the kernel's start-up chatter (e.g. its TCP notice) off the terminal.
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    # A hung cell fails its authority instead of holding up the whole batch.
+                    execution_timeout=CELL_TIMEOUT,
+                )
+                break
+            except Exception as exc:
+                if attempt == KERNEL_ATTEMPTS or _is_cell_error(exc):
+                    raise
+                # The kernel itself failed (e.g. a port taken by another process between
+                # choosing and binding it): start a fresh one.
+                log.line(f"kernel failure ({type(exc).__name__}: {exc}); retrying")
         export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
         result.seconds = time.perf_counter() - started
         log.line(f"built in {result.seconds:.1f}s")

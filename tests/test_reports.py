@@ -315,3 +315,26 @@ def test_later_invocation_keeps_earlier_authorities_in_index(tmp_path):
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     rows = {r["authority"]: r for r in manifest["authorities"]}
     assert rows["Angus"]["status"] == "built" and rows["Fife"].get("earlier_invocation") is True
+
+
+@pytest.mark.slow
+def test_a_kernel_failure_is_retried_once(tmp_path, monkeypatch):
+    import papermill
+
+    data = write_small(tmp_path / "data")
+    nb = light_notebook(tmp_path / "stub.ipynb")
+    real = papermill.execute_notebook
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    summary = reports.run_reports(["Fife"], data, run="r", out=tmp_path / "reports",
+                                  progress=False, notebook=nb)
+    assert [r.status for r in summary.results] == ["built"] and len(calls) == 2
+    log = (tmp_path / "reports" / "r" / "fife" / "run.log").read_text(encoding="utf-8")
+    assert "kernel failure (RuntimeError" in log and "retrying" in log
