@@ -681,6 +681,41 @@ def national_label(dataset) -> str:
     return "Scotland" if dataset.route_set.authorities == "scotland" else "All areas in the data"
 
 
+def describe_data(dataset, window: tuple, frame=None) -> str:
+    """One paragraph (Markdown) saying which data a report describes, for its reader."""
+    from pace_analysis.timelines import is_synthetic
+
+    meta = dataset.meta or {}
+    if is_synthetic(dataset):
+        what = ("**synthetic (invented) data** made by the pace-analysis generator ("
+                + (f"seed {meta['seed']}; " if "seed" in meta else "")
+                + "no real child is described)")
+    else:
+        what = f"data from {meta.get('source') or 'an extract'}"
+    extract = dataset.journeys["extract_date"].max()
+    start, end = window
+    rows = len(frame) if frame is not None else len(dataset.journeys)
+    text = (f"This report uses {what}: {rows:,} periods of care in "
+            f"{dataset.journeys['authority'].nunique()} areas, followed up to the extract date "
+            f"{_day(extract)}.")
+    if start:
+        text += (f" Periods of care are counted from {_day(start)}; those that had "
+                 "begun earlier and were still open then enter the analysis on that date (late "
+                 "entry), so that the long waits of children already in care do not bias the "
+                 "estimates.")
+    if end:
+        text += f" Follow-up stops on {_day(end)}."
+    return text
+
+
+def _day(value) -> str:
+    """A date as "1 August 2008"."""
+    import pandas as pd
+
+    ts = pd.Timestamp(value)
+    return f"{ts.day} {ts:%B %Y}"
+
+
 def load_frame(dataset, window: tuple, cache_dir: str | None = None):
     """The analysis frame of all authorities for *window*: from the cache when it matches.
 
@@ -944,6 +979,6 @@ def run_cli(args: argparse.Namespace) -> int:
 __all__ = [
     "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
     "data_hash", "package_hash", "build_key", "write_atomic", "load_dataset", "write_cache",
-    "setup_kernel", "study_window", "load_frame", "national_label", "save_figure", "save_table", "output_folder", "show_table", "share_table", "route_table", "versions", "configure_cli", "run_cli",
+    "setup_kernel", "study_window", "load_frame", "national_label", "describe_data", "save_figure", "save_table", "output_folder", "show_table", "share_table", "route_table", "versions", "configure_cli", "run_cli",
     "ReportError",
 ]
