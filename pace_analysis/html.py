@@ -124,11 +124,24 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike,
         heads = (re.search(r"^#\s+(.+)$", c.source, re.MULTILINE) for c in nb.cells
                  if c.cell_type == "markdown")
         title = next((h.group(1).strip() for h in heads if h), "pace-analysis report")
-    text = page(title, notebook_body(nb), threshold)
+    text = page(title, _with_contents(notebook_body(nb)), threshold)
     bad = external_references(text)
     if bad:
         raise ReportError(f"report would load external resources: {bad[:3]}")
     return _write(Path(html_path), text)
+
+
+def _with_contents(body: str) -> str:
+    """Insert a list of the report's sections (its h2 headings) after the first one."""
+    heads = re.findall(r'<h2 id="([^"]+)">(.*?)<a class="anchor-link"', body)
+    if len(heads) < 3:
+        return body
+    items = "".join(f'<li><a href="#{html.escape(i, quote=True)}">{t}</a></li>'
+                    for i, t in heads[1:])
+    nav = f'<nav class="contents"><strong>In this report</strong><ol>{items}</ol></nav>'
+    first = body.find("</h2>", body.find(f'<h2 id="{heads[0][0]}"'))
+    end = body.find("</div>", first)
+    return body[:end] + nav + body[end:] if first >= 0 and end >= 0 else body
 
 
 def _write(path: Path, text: str) -> Path:
