@@ -89,3 +89,4 @@ def test_every_report_of_a_run_is_offline():
             assert text.count("data:image/png;base64,") >= 3
             assert "reports.load_dataset" not in text  # code hidden
             assert "PosixPath" not in text and ".tmp-" not in text  # no file paths shown
+            assert '<nav class="contents">' in text and 'href="#Methods-and-definitions"' in text
