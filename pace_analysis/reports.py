@@ -666,13 +666,13 @@ def study_window(dataset, window_start: str | None = None,
                  window_end: str | None = None) -> tuple[str | None, str | None]:
     """The study window of a report: the parameters, else the dataset's own window start.
 
-    An extract that includes journeys already open when it began (``dataset.yaml``
-    ``window: start:``, as the synthetic data) must be analysed with late entry from
+    An extract that includes journeys already open when it began
+    (:attr:`~pace_analysis.dataset.Dataset.observation_start`: the synthetic data's
+    ``window: start:``, an SSDA903 import's ``observation_start``) must be analysed with late entry from
     that date, or the long waits of those journeys bias every estimate upwards. An
     explicit ``window_start``/``window_end`` wins.
     """
-    meta_window = (dataset.meta or {}).get("window") or {}
-    start = window_start or meta_window.get("start") or (dataset.meta or {}).get("start")
+    start = window_start or dataset.observation_start
     return (str(start) if start else None, str(window_end) if window_end else None)
 
 
