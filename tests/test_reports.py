@@ -189,6 +189,14 @@ def test_bad_data_stops_before_anything_is_written(tmp_path):
     with pytest.raises(PaceError):
         reports.run_reports(None, data, run="bad", out=tmp_path / "reports", progress=False)
     assert not (tmp_path / "reports").exists()
+    from pace_analysis.cli import main
+
+    assert main(["report", "--all", "--data", str(data), "--out", str(tmp_path / "reports"),
+                 "--no-progress"]) == 2
+    good = write_small(tmp_path / "good")
+    assert main(["report", "--authority", "Atlantis", "--data", str(good), "--out",
+                 str(tmp_path / "reports"), "--no-progress"]) == 2
+    assert not (tmp_path / "reports").exists()
 
 
 def test_build_key_ignores_paths_but_not_inputs():
