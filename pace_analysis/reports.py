@@ -500,53 +500,96 @@ def run_reports(
         n: AuthorityResult(n, slugify(n), "skipped") for n in names if n not in todo
     }
     run_dir.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(run_dir)
-    if todo:
-        if dataset is None:
-            dataset = _load_validated(data_path)
-        from pace_analysis.html import export_html
+    with _run_lock(run_dir):
+        _clean_leftovers(run_dir)
+        if todo:
+            if dataset is None:
+                dataset = _load_validated(data_path)
+            from pace_analysis.html import export_html
 
-        with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
-            # The cache holds child-level data: it lives outside reports/ and is deleted.
-            write_cache(dataset, Path(cache), (window_start, window_end))
-            snapshot = Path(cache) / notebook.name
-            snapshot.write_bytes(notebook_bytes)
-            bar = _progress(len(todo), progress)
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
-                futures = {
-                    pool.submit(_build_one, n, snapshot, run_dir,
-                                {**params_for(n), "cache_dir": cache}, keys[n], export_html): n
-                    for n in todo
-                }
-                for fut in as_completed(futures):
-                    res = fut.result()
-                    results[res.authority] = res
-                    bar.set_postfix_str(f"{res.authority}: {res.status}", refresh=False)
-                    bar.update(1)
-            bar.close()
-    summary = RunSummary(run_dir, [results[n] for n in names])
-    # Authorities built into this run folder by an earlier invocation (e.g. --authority X
-    # after --all) stay in the index and the manifest.
-    earlier = [r for r in previous.get("authorities", [])
-               if r.get("authority") not in results and (run_dir / str(r.get("slug"))).is_dir()]
-    if todo or not (run_dir / "index.html").is_file():
-        from pace_analysis.html import funnel_section, write_index
+            with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
+                # The cache holds child-level data: it lives outside reports/ and is deleted.
+                write_cache(dataset, Path(cache), (window_start, window_end))
+                snapshot = Path(cache) / notebook.name
+                snapshot.write_bytes(notebook_bytes)
+                bar = _progress(len(todo), progress)
+                with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
+                    futures = {
+                        pool.submit(_build_one, n, snapshot, run_dir,
+                                    {**params_for(n), "cache_dir": cache}, keys[n], export_html): n
+                        for n in todo
+                    }
+                    for fut in as_completed(futures):
+                        res = fut.result()
+                        results[res.authority] = res
+                        bar.set_postfix_str(f"{res.authority}: {res.status}", refresh=False)
+                        bar.update(1)
+                bar.close()
+        summary = RunSummary(run_dir, [results[n] for n in names])
+        # Authorities built into this run folder by an earlier invocation (e.g. --authority X
+        # after --all) stay in the index and the manifest.
+        earlier = [r for r in previous.get("authorities", [])
+                   if r.get("authority") not in results and (run_dir / str(r.get("slug"))).is_dir()]
+        if todo or not (run_dir / "index.html").is_file():
+            from pace_analysis.html import funnel_section, write_index
 
-        if dataset is None:
-            dataset = _load_validated(data_path)
-        rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
-                      + [(r["authority"], r["slug"], r["status"]) for r in earlier])
-        write_index(run_dir, rows, threshold=threshold,
-                    extra_html=funnel_section(dataset, run_dir, threshold))
-    summary.seconds = time.perf_counter() - started
-    _write_manifest(run_dir, summary, previous, {
-        "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
-        "notebook": str(notebook), "notebook_hash": notebook_digest,
-        "authorities": present, "any_names": any_names, "synthetic": synthetic,
-    }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
-        "window_end": window_end, "show_timelines": bool(show_timelines),
-        "kernel": f"{KERNEL_NAME} ({sys.executable})"})
+            if dataset is None:
+                dataset = _load_validated(data_path)
+            rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
+                          + [(r["authority"], r["slug"], r["status"]) for r in earlier])
+            write_index(run_dir, rows, threshold=threshold,
+                        extra_html=funnel_section(dataset, run_dir, threshold))
+        summary.seconds = time.perf_counter() - started
+        _write_manifest(run_dir, summary, previous, {
+            "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
+            "notebook": str(notebook), "notebook_hash": notebook_digest,
+            "authorities": present, "any_names": any_names, "synthetic": synthetic,
+        }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
+            "window_end": window_end, "show_timelines": bool(show_timelines),
+            "kernel": f"{KERNEL_NAME} ({sys.executable})"})
     return summary
+
+
+class _run_lock:  # noqa: N801 - used as a context manager
+    """One ``pace report`` at a time per run folder (a second would delete the first's
+    temporary folders as leftovers). A lock left by a process that no longer runs is taken
+    over."""
+
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / ".lock"
+
+    def __enter__(self):
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                fd = None
+            if fd is not None:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(str(os.getpid()))
+                return self
+            try:
+                pid = int(self.path.read_text(encoding="utf-8").strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                raise ReportError(f"another pace report (process {pid}) is writing to "
+                                  f"{self.path.parent}; wait for it or use another --run")
+            self.path.unlink(missing_ok=True)
+        raise ReportError(f"cannot lock {self.path.parent}")
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _load_validated(path: Path):

@@ -346,3 +346,18 @@ def test_a_kernel_failure_is_retried_once(tmp_path, monkeypatch):
     assert [r.status for r in summary.results] == ["built"] and len(calls) == 2
     log = (tmp_path / "reports" / "r" / "fife" / "run.log").read_text(encoding="utf-8")
     assert "kernel failure (RuntimeError" in log and "retrying" in log
+
+
+def test_one_run_at_a_time_per_run_folder(tmp_path):
+    import os
+
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    with reports._run_lock(run_dir):
+        with pytest.raises(PaceError, match="another pace report"):
+            reports._run_lock(run_dir).__enter__()
+    assert not (run_dir / ".lock").exists()
+    # A lock left by a process that has gone is taken over.
+    (run_dir / ".lock").write_text("999999999")
+    with reports._run_lock(run_dir):
+        assert (run_dir / ".lock").read_text() == str(os.getpid())
