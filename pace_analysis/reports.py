@@ -759,6 +759,31 @@ def _day(value) -> str:
     return f"{ts.day} {ts:%B %Y}"
 
 
+def began_in_window(dataset, authority: str, window: tuple):
+    """The authority's journeys that *began* inside the study window, with their placements.
+
+    Stage durations, PACE aims and placement moves are measured from each journey's own
+    start. Journeys that began before the window are in an extract only because they were
+    still open when it began, so they over-represent long stages (length bias); late entry
+    corrects this for time to permanence, but stage tables simply leave them out.
+    """
+    import pandas as pd
+
+    from pace_analysis.dataset import Dataset
+
+    local = dataset.for_authority(authority)
+    start, end = window
+    keep = pd.Series(True, index=local.journeys.index)
+    if start:
+        keep &= local.journeys["looked_after_date"] >= pd.Timestamp(start)
+    if end:
+        keep &= local.journeys["looked_after_date"] <= pd.Timestamp(end)
+    j = local.journeys[keep].reset_index(drop=True)
+    p = local.placements[local.placements["journey_id"].isin(j["journey_id"])]
+    return Dataset(j, p.reset_index(drop=True), local.route_set, local.source, local.meta,
+                   local.warnings)
+
+
 def load_frame(dataset, window: tuple, cache_dir: str | None = None):
     """The analysis frame of all authorities for *window*: from the cache when it matches.
 
@@ -1022,6 +1047,6 @@ def run_cli(args: argparse.Namespace) -> int:
 __all__ = [
     "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
     "data_hash", "package_hash", "build_key", "write_atomic", "load_dataset", "write_cache",
-    "setup_kernel", "study_window", "load_frame", "national_label", "describe_data", "save_figure", "save_table", "output_folder", "show_table", "share_table", "route_table", "versions", "configure_cli", "run_cli",
+    "setup_kernel", "began_in_window", "study_window", "load_frame", "national_label", "describe_data", "save_figure", "save_table", "output_folder", "show_table", "share_table", "route_table", "versions", "configure_cli", "run_cli",
     "ReportError",
 ]
