@@ -31,7 +31,7 @@ SUPPRESSED = "c"
 _DROP_MIME = ("application/javascript", "application/vnd.jupyter.widget-view+json",
               "application/vnd.jupyter.widget-state+json", "text/javascript")
 _EXTERNAL = re.compile(
-    r"""(?:<(?:script|link|img|iframe|source|embed|object|audio|video)\b[^>]*?\b(?:src|href|data)\s*=\s*["']?\s*(?:https?:)?//)"""
+    r"""(?:<(?:script|link|img|iframe|source|embed|object|audio|video)\b[^>]*?\b(?:src|srcset|href|data|poster)\s*=\s*["']?\s*(?:https?:)?//)"""
     r"""|(?:@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//)"""
     r"""|(?:url\(\s*["']?\s*(?:https?:)?//)""",
     re.IGNORECASE,

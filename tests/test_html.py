@@ -20,7 +20,9 @@ def test_external_references_are_found():
                  "<link rel=stylesheet href='//fonts.googleapis.com/css'>",
                  "<style>@import url(https://fonts.googleapis.com/css2);</style>",
                  "<style>body{background:url( 'http://x/y.png')}</style>",
-                 '<img src="http://example.org/a.png">'):
+                 '<img src="http://example.org/a.png">',
+                 '<img srcset="https://example.org/a.png 2x">',
+                 '<video poster="https://example.org/p.png"></video>'):
         assert html.external_references(text), text
     # Plain links do not load anything; embedded images are fine.
     assert not html.external_references('<a href="https://www.celcis.org/">CELCIS</a>')
