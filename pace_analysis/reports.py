@@ -328,8 +328,8 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                     str(notebook), str(executed), parameters=params, kernel_name=KERNEL_NAME,
                     progress_bar=False, log_output=False, stdout_file=log.fh,
                     stderr_file=log.fh, request_save_on_cell_execute=False,
-                    # Keep the kernel's start-up chatter (e.g. its TCP notice) off the terminal.
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    # Keep kernel chatter (its TCP notice, "KeyboardInterrupt caught" at shutdown) quiet.
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                     # A hung cell fails its authority instead of holding up the whole batch.
                     execution_timeout=CELL_TIMEOUT,
                 )
