@@ -58,7 +58,7 @@ def run_floor(n: int, jobs: int, folder: Path) -> float:
                                    parameters={"authority": f"bare {i}"},
                                    kernel_name=reports.KERNEL_NAME, progress_bar=False,
                                    request_save_on_cell_execute=False,
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
