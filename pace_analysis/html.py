@@ -207,7 +207,7 @@ def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict
     extra_html : str
         Further sections (e.g. the funnel plot).
     """
-    heads = ["Area", "Children looked after", "Journeys", "Reached permanence within 2 years "
+    heads = ["Area", "Children looked after", "Periods of care", "Reached permanence within 2 years "
              "(95% CI)", "Median time to permanence (95% CI)", "Report"]
     out = ["<h1>Time to permanence for looked-after children: all areas</h1>",
            '<p class="note">Each row links to that area\'s report. Figures are estimates '
