@@ -40,7 +40,7 @@ _EXTERNAL = re.compile(
 
 @cache
 def _template(name: str) -> str:
-    return resources.files("pace_analysis.templates").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("pace_analysis").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def external_references(text: str) -> list[str]:
