@@ -202,6 +202,12 @@ def _swap_in(tmp_dir: Path, final: Path) -> None:
 
 # --------------------------------------------------------------------------- checks
 
+def _default_notebook() -> Path:
+    """The repository's report notebook; from the current folder when not installed editable."""
+    here = Path.cwd() / "notebooks" / DEFAULT_NOTEBOOK.name
+    return DEFAULT_NOTEBOOK if DEFAULT_NOTEBOOK.is_file() or not here.is_file() else here
+
+
 def check_run_name(run: str) -> str:
     """Accept run names made of letters, digits, '.', '_' and '-' (no paths)."""
     if not _RUN_NAME.match(run) or run in {".", ".."}:
@@ -458,7 +464,7 @@ def run_reports(
     if jobs < 1:
         raise PaceError("--jobs must be at least 1")
     check_run_name(run)
-    notebook = Path(notebook or DEFAULT_NOTEBOOK).resolve()
+    notebook = Path(notebook or _default_notebook()).resolve()
     data_path = Path(data).resolve()
     if not data_path.exists():
         raise PaceError(f"data folder not found: {data}")
