@@ -202,6 +202,18 @@ def _swap_in(tmp_dir: Path, final: Path) -> None:
 
 # --------------------------------------------------------------------------- checks
 
+def _check_date(value: str | None) -> str | None:
+    """An ISO date (YYYY-MM-DD) as text, or None; anything else is the user's error."""
+    if value in (None, ""):
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise PaceError(f"not a date in the form YYYY-MM-DD: {value!r}") from None
+
+
 def _default_notebook() -> Path:
     """The repository's report notebook; from the current folder when not installed editable."""
     here = Path.cwd() / "notebooks" / DEFAULT_NOTEBOOK.name
@@ -464,6 +476,9 @@ def run_reports(
     if jobs < 1:
         raise PaceError("--jobs must be at least 1")
     check_run_name(run)
+    window_start, window_end = _check_date(window_start), _check_date(window_end)
+    if window_start and window_end and window_start > window_end:
+        raise PaceError(f"window start {window_start} is after window end {window_end}")
     notebook = Path(notebook or _default_notebook()).resolve()
     data_path = Path(data).resolve()
     if not data_path.exists():

@@ -194,6 +194,10 @@ def test_bad_data_stops_before_anything_is_written(tmp_path):
     assert main(["report", "--all", "--data", str(data), "--out", str(tmp_path / "reports"),
                  "--no-progress"]) == 2
     good = write_small(tmp_path / "good")
+    for window in (["--window-start", "2015-02-30"], ["--window-start", "2016-01-01",
+                                                       "--window-end", "2015-01-01"]):
+        assert main(["report", "--all", "--data", str(good), "--out", str(tmp_path / "reports"),
+                     "--no-progress", *window]) == 2
     assert main(["report", "--authority", "Atlantis", "--data", str(good), "--out",
                  str(tmp_path / "reports"), "--no-progress"]) == 2
     assert not (tmp_path / "reports").exists()
