@@ -18,9 +18,9 @@ from pace_analysis.competing import (
     aalen_johansen,
     cif_at,
     cumulative_incidence,
-    gray_test,
 )
 from pace_analysis.errors import PaceError
+from pace_analysis.gray import gray_test
 
 REF = Path(__file__).parent / "reference"
 ROUTES = ["home", "kinship", "permanence_order", "adoption"]
@@ -52,11 +52,6 @@ def ref_aj() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def ref_cuminc() -> pd.DataFrame:
     return _read("competing_ref_cuminc.csv")
-
-
-@pytest.fixture(scope="module")
-def ref_gray() -> pd.DataFrame:
-    return _read("competing_ref_gray.csv")
 
 
 def _frames(data: pd.DataFrame, dataset: str, bys: list[str]):
@@ -128,21 +123,6 @@ def test_hand_matches_cuminc(hand, ref_cuminc):
 def test_synthetic_matches_cuminc(synthetic, ref_cuminc):
     assert _check_against_cuminc(synthetic, ref_cuminc, "synthetic",
                                  ["authority", "age_group"]) > 1000
-
-
-@pytest.mark.parametrize(("dataset", "by"), [("hand", "group"), ("synthetic", "authority"),
-                                             ("synthetic", "age_group")])
-def test_gray_matches_cuminc_tests(hand, synthetic, ref_gray, dataset, by):
-    frame = hand if dataset == "hand" else synthetic
-    frame = frame[frame["entry_days"] <= 0]
-    r = ref_gray[(ref_gray.dataset == dataset) & (ref_gray.by == by)].set_index("state")
-    mine = gray_test(frame, by, routes=ROUTES).set_index("route")
-    observed = mine[mine["note"] == ""]
-    assert sorted(observed.index) == sorted(r.index)  # cmprsk tests routes with events only
-    r = r.loc[observed.index]
-    np.testing.assert_allclose(observed["statistic"], r["stat"], atol=TOL, rtol=1e-9)
-    np.testing.assert_allclose(observed["p_value"], r["pv"], atol=TOL, rtol=0)
-    np.testing.assert_array_equal(observed["df"], r["df"])
 
 
 def test_hand_computed_values(hand):
