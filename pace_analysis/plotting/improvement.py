@@ -41,7 +41,8 @@ def plot_run_chart(result: ChartResult, ax: Axes | None = None, title: str | Non
     Parameters
     ----------
     result : ChartResult
-        From :func:`~pace_analysis.improvement.run_chart`, ``xmr_chart`` or ``p_chart``.
+        From :func:`~pace_analysis.improvement.run_chart`,
+        :func:`~pace_analysis.spc.xmr_chart` or :func:`~pace_analysis.spc.p_chart`.
     ax : matplotlib Axes, optional
     title : str, optional
         Default: the measure label; the rule set is always added.
