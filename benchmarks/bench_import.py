@@ -1,7 +1,7 @@
 """Benchmark: import about 2,000,000 SSDA903 episode rows.
 
 Seeded synthetic journeys are written as 903 Header/Episodes files for every return year
-(:func:`pace_analysis.importers.ssda903.write_ssda903`) in a temporary folder, sized to
+(:func:`pace_analysis.importers.ssda903_export.write_ssda903`) in a temporary folder, sized to
 about 2,000,000 episode rows (200,000 with ``--quick``). Then, in the same run:
 
 * baseline: a bare ``pandas.read_csv`` of the same files (default options);
@@ -27,7 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from pace_analysis.importers import write_result
-from pace_analysis.importers.ssda903 import import_ssda903, write_ssda903
+from pace_analysis.importers.ssda903 import import_ssda903
+from pace_analysis.importers.ssda903_export import write_ssda903
 from pace_analysis.synthetic import generate
 
 

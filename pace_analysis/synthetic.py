@@ -615,7 +615,7 @@ def run_cli(args: argparse.Namespace) -> int:
     if not args.out:
         raise PaceError("give --out DIR to write a dataset, or --calibration to check one")
     if args.fmt == "ssda903":
-        from pace_analysis.importers.ssda903 import write_ssda903
+        from pace_analysis.importers.ssda903_export import write_ssda903
 
         dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
                            progress=True)

@@ -9,6 +9,9 @@ placement type; the first episode's ``LS`` to the legal basis. The mappings live
 ``ssda903_codes.yaml`` beside this module (documented in ``docs/importers.md``).
 
 Everything is vectorised: no Python loop runs per row.
+
+The writer (:func:`~pace_analysis.importers.ssda903_export.write_ssda903`) is in
+:mod:`pace_analysis.importers.ssda903_export`.
 """
 
 from __future__ import annotations
@@ -156,10 +159,6 @@ def load_codes(path: str | Path | None = None) -> Codes903:
 
 
 # --------------------------------------------------------------------------- result
-
-
-def _fmt(d: pd.Series) -> pd.Series:
-    return d.dt.strftime("%d/%m/%Y").fillna("")
 
 
 def _date_checks(t: RawTable, log: RejectLog, col: str, required: bool,
@@ -633,154 +632,3 @@ def _counts(heads: pd.DataFrame, n_read: dict, ep_files: list[str], file_years: 
         rows.append({"file": name, "kind": "episodes", "year": yr, "read": n,
                      "accepted": acc, "rejected": r, "left_out": n - acc - r})
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- writer
-
-#: Routes of each route set -> the REC written for them (see docs/importers.md).
-ROUTE_TO_REC = {
-    "scotland": {"home": "E4A", "kinship": "E41", "permanence_order": "E46", "adoption": "E11"},
-    "england": {"home": "E4A", "child_arrangements": "E41", "special_guardianship": "E45",
-                "adoption": "E11"},
-}
-#: Scottish routes as the england route set names what they become in a 903 round trip.
-SCOTLAND_TO_ENGLAND = {"home": "home", "kinship": "child_arrangements",
-                       "permanence_order": "special_guardianship", "adoption": "adoption"}
-EXIT_TO_REC = {"aged_out": "E5", "transferred": "E3", "died": "E2", "other": "E8",
-               "permanence": "E8"}
-LEGAL_TO_LS = {"cso": "C2", "s25": "V2", "other": "L2"}
-TYPE_TO_PLACE = {"home": "P1", "kinship": "U3", "foster": "U6", "residential": "K2",
-                 "prospective_adopters": "A4", "other": "Z1"}
-SEX_TO_CODE = {"male": "1", "female": "2"}
-HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
-EPISODE_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-                   "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
-
-
-def _year_of(d: pd.Timestamp) -> str:
-    start = d.year if d.month >= 4 else d.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def dataset_episodes(dataset: Dataset) -> pd.DataFrame:
-    """A dataset's journeys as 903 episodes (all years together, dates as datetimes).
-
-    One episode per placement; the period of care ends at the first legal permanence
-    (a Scottish permanence order becomes an SGO, ending the period) or at the exit, and
-    is open if neither happened by the extract date. Columns: ``CHILD, DECOM, DEC, RNE,
-    LS, PLACE, REC, SEX, DOB``.
-    """
-    rs = dataset.route_set.name
-    route_rec = ROUTE_TO_REC.get(rs)
-    if route_rec is None:
-        raise PaceError(f"no SSDA903 mapping for route set {rs!r}")
-    j = dataset.journeys
-    perm = j["permanence_date"].notna() & j["permanence_route"].notna()
-    end = j["permanence_date"].where(perm, j["exit_date"])
-    rec = j["permanence_route"].map(route_rec).where(perm, j["exit_reason"].map(EXIT_TO_REC))
-    jj = pd.DataFrame({
-        "journey_id": j["journey_id"].to_numpy(), "CHILD": j["child_id"].to_numpy(),
-        "la": j["looked_after_date"].to_numpy(), "end": end.to_numpy(),
-        "final_rec": rec.where(end.notna(), "").to_numpy(),
-        "LS": j["legal_basis"].map(LEGAL_TO_LS).fillna("L2").to_numpy(),
-        "adoption": (j["permanence_route"].where(perm) == "adoption").to_numpy(),
-    })
-    p = dataset.placements[["journey_id", "start_date", "placement_type"]].merge(
-        jj, on="journey_id", how="inner")
-    p = p[p["end"].isna() | (p["start_date"] < p["end"]) | (p["start_date"] <= p["la"])]
-    p = p.assign(start_date=p["start_date"].where(p["start_date"] > p["la"], p["la"]))
-    # Journeys without any placement get one episode of type "other".
-    bare = jj[~jj["journey_id"].isin(p["journey_id"])]
-    p = pd.concat([p, bare.assign(start_date=bare["la"], placement_type="other")],
-                  ignore_index=True)
-    p = p.sort_values(["journey_id", "start_date"], kind="stable")
-    p = p.drop_duplicates(["journey_id", "start_date"], keep="last").reset_index(drop=True)
-
-    jid = p["journey_id"].to_numpy()
-    first = np.r_[True, jid[1:] != jid[:-1]]
-    last = np.r_[jid[1:] != jid[:-1], True]
-    start = p["start_date"].to_numpy()
-    dec = np.where(last, p["end"].to_numpy(), _next(start, np.datetime64("NaT")))
-    rec = np.where(last, p["final_rec"].to_numpy(), "X1")
-    place = p["placement_type"].map(TYPE_TO_PLACE).fillna("Z1").to_numpy().astype(object)
-    # The 903 validator expects an adoption to follow an adoption placement (A3-A6).
-    is_a = pd.Series(place == "A4").groupby(jid).transform("any").to_numpy()
-    fix = last & p["adoption"].to_numpy() & ~is_a
-    place[fix] = "A5"
-    heads = j.drop_duplicates("child_id", keep="last").set_index("child_id")
-    return pd.DataFrame({
-        "CHILD": p["CHILD"].to_numpy(), "DECOM": start, "DEC": dec,
-        "RNE": np.where(first, "S", "P"), "LS": p["LS"].to_numpy(), "PLACE": place,
-        "REC": np.where(pd.isna(dec), "", rec),
-        "SEX": p["CHILD"].map(heads["sex"].map(SEX_TO_CODE)).fillna("").to_numpy(),
-        "DOB": p["CHILD"].map(heads["date_of_birth"]).to_numpy(),
-    })
-
-
-def write_ssda903(dataset: Dataset, out_dir: str | Path,
-                  years: list[str] | None = None) -> list[Path]:
-    """Write a dataset as SSDA903 Header and Episodes CSVs, one pair per return year.
-
-    Parameters
-    ----------
-    dataset : Dataset
-        Journeys and placements with route set ``scotland`` or ``england``.
-    out_dir : str or pathlib.Path
-        Folder to write ``header_YYYY_YY.csv`` and ``episodes_YYYY_YY.csv`` into
-        (created if missing; files are written under a temporary name, then renamed).
-    years : list of str, optional
-        Return years to write (``"2022/23"``); default every year from the one holding
-        the earliest looked-after date to the one holding the extract date.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files written, header then episodes for each year in order.
-
-    Notes
-    -----
-    Each return lists the episodes open at any time in its year; one still open on
-    31 March is written without DEC/REC and re-reported, ended, in the next return.
-    Routes become RECs (Scotland: home E4A, kinship E41, permanence order E46,
-    adoption E11); a Scottish permanence order *ends* the 903 period (an SGO does),
-    so placements after it are not written. Placement types become PLACE codes
-    (home P1, kinship U3, foster U6, residential K2, prospective adopters A4, other Z1,
-    Z11 from 2025/26), legal bases LS (cso C2, s25 V2, other L2).
-    """
-    ep = dataset_episodes(dataset)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    extract = dataset.journeys["extract_date"].max()
-    if years is None:
-        first = int(_year_of(ep["DECOM"].min())[:4])
-        last = int(_year_of(extract)[:4])
-        years = [f"{y}/{(y + 1) % 100:02d}" for y in range(first, last + 1)]
-    written = []
-    for year in (normalise_year(y) for y in years):
-        y0, y1 = year_bounds(year)
-        rows = ep[(ep["DECOM"] <= y1) & (ep["DEC"].isna() | (ep["DEC"] >= y0))]
-        open_now = rows["DEC"] > y1
-        episodes = pd.DataFrame({c: "" for c in EPISODE_COLUMNS}, index=rows.index)
-        episodes["CHILD"] = rows["CHILD"]
-        episodes["DECOM"] = _fmt(rows["DECOM"])
-        episodes["DEC"] = _fmt(rows["DEC"].where(~open_now))
-        episodes["REC"] = rows["REC"].where(~open_now, "")
-        for c in ("RNE", "LS", "PLACE"):
-            episodes[c] = rows[c]
-        if int(year[:4]) >= 2025:
-            episodes["PLACE"] = episodes["PLACE"].replace({"Z1": "Z11"})
-        episodes["CIN"] = "N1"
-        episodes["PLACE_PROVIDER"] = np.where(episodes["PLACE"] == "P1", "", "PR1")
-        kids = rows.drop_duplicates("CHILD")
-        header = pd.DataFrame({c: "" for c in HEADER_COLUMNS}, index=kids.index)
-        header["CHILD"] = kids["CHILD"]
-        header["SEX"] = kids["SEX"]
-        header["DOB"] = _fmt(kids["DOB"])
-        tag = year.replace("/", "_")
-        for name, frame in ((f"header_{tag}.csv", header), (f"episodes_{tag}.csv", episodes)):
-            path = out / name
-            tmp = path.with_name(path.name + ".tmp")
-            frame.to_csv(tmp, index=False)
-            tmp.replace(path)
-            written.append(path)
-    return written
