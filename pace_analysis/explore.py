@@ -82,10 +82,10 @@ class Explorer:
         """Analysis frame of journeys that began in the years of *window* (inclusive).
 
         ``None`` uses the dataset's own study window (late entry for journeys open at
-        its start, see :func:`pace_analysis.reports.study_window`).
+        its start, see :func:`pace_analysis.reporting.study_window`).
         """
         from pace_analysis import cohort
-        from pace_analysis.reports import study_window
+        from pace_analysis.reporting import study_window
 
         key = None if window is None else (int(window[0]), int(window[1]))
         if key not in self._frames:

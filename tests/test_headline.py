@@ -97,7 +97,7 @@ def test_summary_json_equals_the_library_results():
     from pace_analysis.io import read_dataset
 
     run = batch_run()
-    from pace_analysis.reports import study_window
+    from pace_analysis.reporting import study_window
 
     dataset = read_dataset(run["data"])
     window = study_window(dataset)

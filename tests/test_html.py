@@ -89,6 +89,6 @@ def test_every_report_of_a_run_is_offline():
         assert "http://" not in text.replace('xmlns="http://www.w3.org', "")
         if page.name == "report.html":
             assert text.count("data:image/png;base64,") >= 3
-            assert "reports.load_dataset" not in text  # code hidden
+            assert "reporting.load_dataset" not in text  # code hidden
             assert "PosixPath" not in text and ".tmp-" not in text  # no file paths shown
             assert '<nav class="contents">' in text and 'href="#Methods-and-definitions"' in text
