@@ -38,13 +38,14 @@ def write_cache(dataset, cache_dir: Path, window: tuple | None = None) -> None:
 
     cache_dir = Path(cache_dir)
     window = study_window(dataset, *(window or (None, None)))
-    cohort.build_frame(dataset, window=window).to_parquet(cache_dir / "frame.parquet")
+    # Pickle, not Parquet: the frame comes back exactly (missing values, categories, attrs).
+    cohort.build_frame(dataset, window=window).to_pickle(cache_dir / "frame.pkl")
     (cache_dir / "frame.json").write_text(json.dumps({"window": list(window)}), encoding="utf-8")
-    dataset.journeys.to_parquet(cache_dir / "journeys.parquet", index=False)
-    dataset.placements.to_parquet(cache_dir / "placements.parquet", index=False)
-    meta = {"route_set": dataset.route_set.name, "meta": dataset.meta,
-            "source": str(dataset.source) if dataset.source else None}
-    (cache_dir / "dataset.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
+    # The whole Dataset (tables, route set, meta) pickled: kernels get exactly what was
+    # validated here. The cache is the runner's own temporary folder, never user input.
+    import pandas as pd
+
+    pd.to_pickle(dataset, cache_dir / "dataset.pkl")
 
 
 def load_dataset(data_path: str, cache_dir: str | None = None):
@@ -67,15 +68,7 @@ def load_dataset(data_path: str, cache_dir: str | None = None):
     if cache_dir:
         import pandas as pd
 
-        from pace_analysis.dataset import Dataset
-        from pace_analysis.routes import load_route_set
-
-        cache = Path(cache_dir)
-        meta = json.loads((cache / "dataset.json").read_text(encoding="utf-8"))
-        return Dataset(pd.read_parquet(cache / "journeys.parquet"),
-                       pd.read_parquet(cache / "placements.parquet"),
-                       load_route_set(meta["route_set"]),
-                       Path(meta["source"]) if meta["source"] else None, meta["meta"] or {})
+        return pd.read_pickle(Path(cache_dir) / "dataset.pkl")
     path = Path(data_path)
     if not path.exists():
         here = Path.cwd()
@@ -188,7 +181,7 @@ def load_frame(dataset, window: tuple, cache_dir: str | None = None):
         if meta.get("window") == [str(w) if w else None for w in window]:
             import pandas as pd
 
-            return pd.read_parquet(cache / "frame.parquet")
+            return pd.read_pickle(cache / "frame.pkl")
     return cohort.build_frame(dataset, window=window)
 
 
