@@ -257,7 +257,7 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
 
     run_dir = Path(run_dir)
     try:
-        title, fig, table = authority_funnel_figure(dataset, None)
+        title, fig, table = authority_funnel_figure(dataset, None, threshold=threshold)
     except PaceError as exc:
         return f'<h2>Funnel plot</h2><p class="note">Not drawn: {html.escape(str(exc))}</p>'
     fig.savefig(run_dir / "funnel.png", format="png", metadata={"Software": None})

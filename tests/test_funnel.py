@@ -135,3 +135,24 @@ def test_plot_highlights_one_authority_without_ranking():
     assert "B" in texts and "A" not in texts and "C" not in texts  # others unlabelled
     assert not any("rank" in x.lower() for x in texts)
     plt.close(ax.figure)
+
+
+def test_plot_withholds_points_that_would_reveal_small_counts():
+    import matplotlib.pyplot as plt
+
+    from pace_analysis.plotting.funnel import plot_funnel
+
+    # A: 3 of 100 (numerator < 5); B: 97 of 100 (complement < 5); C: 4 children in all;
+    # D: 0 of 60 (a zero reveals no child); E: 40 of 100.
+    t = funnel_table([3, 97, 2, 0, 40], [100, 100, 4, 60, 100], ["A", "B", "C", "D", "E"])
+    lim = funnel_limits(np.arange(1, 120), float(t["p0"].iloc[0]))
+    ax = plot_funnel(t, lim, highlight="A", threshold=5)
+    drawn = np.concatenate([c.get_offsets() for c in ax.collections if len(c.get_offsets())])
+    assert sorted(map(tuple, drawn.tolist())) == [(60.0, 0.0), (100.0, 0.4)]
+    texts = [x.get_text() for x in ax.texts]
+    assert any("3 area(s) not shown" in x for x in texts)
+    assert any(x.startswith("A: not shown") for x in texts)
+    # With no threshold every unit is drawn.
+    ax2 = plot_funnel(t, lim, threshold=1)
+    assert sum(len(c.get_offsets()) for c in ax2.collections) == 5
+    plt.close("all")

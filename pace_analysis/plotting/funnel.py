@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from pace_analysis.disclosure import DEFAULT_THRESHOLD
 from pace_analysis.plotting.style import MUTED, OKABE_ITO, new_axes, rc_context, tidy_axes
 
 HIGHLIGHT = OKABE_ITO[5]
@@ -19,7 +20,8 @@ LIMIT_998 = "#000000"
 def plot_funnel(table: pd.DataFrame, limits: pd.DataFrame, highlight: str | None = None,
                 ax: Axes | None = None, title: str | None = None,
                 xlabel: str = "Number of children (denominator)",
-                ylabel: str = "Proportion", label_outside: bool = False) -> Axes:
+                ylabel: str = "Proportion", label_outside: bool = False,
+                threshold: int = DEFAULT_THRESHOLD) -> Axes:
     """Funnel plot of proportions against denominators.
 
     Parameters
@@ -36,6 +38,11 @@ def plot_funnel(table: pd.DataFrame, limits: pd.DataFrame, highlight: str | None
     title : str, optional
     label_outside : bool
         Name the units outside the 99.8% limits (for the national index).
+    threshold : int
+        Disclosure threshold. The x axis is the denominator, so a point gives away its
+        numerator: units whose denominator, numerator or complement (denominator −
+        numerator) is between 1 and ``threshold − 1`` are not drawn, and a note says how
+        many were withheld. A zero count is shown (it reveals no child).
 
     Returns
     -------
@@ -52,7 +59,11 @@ def plot_funnel(table: pd.DataFrame, limits: pd.DataFrame, highlight: str | None
         ax.plot(n, limits["upper_99_8"], color=LIMIT_998, linestyle="-", linewidth=1.0,
                 label="99.8% limits")
         ax.plot(n, limits["lower_99_8"], color=LIMIT_998, linestyle="-", linewidth=1.0)
-        shown = table[table["denominator"] > 0]
+        small = [(table[c] > 0) & (table[c] < threshold) for c in ("denominator", "numerator")]
+        small.append((table["denominator"] - table["numerator"] > 0)
+                     & (table["denominator"] - table["numerator"] < threshold))
+        withheld = table[small[0] | small[1] | small[2]]
+        shown = table[(table["denominator"] > 0) & ~table.index.isin(withheld.index)]
         others = shown[shown["label"] != highlight]
         ax.scatter(others["denominator"], others["p"], s=28, color=OTHERS, edgecolor="white",
                    linewidth=0.5, zorder=3, label="other authorities" if highlight else "authorities")
@@ -68,15 +79,24 @@ def plot_funnel(table: pd.DataFrame, limits: pd.DataFrame, highlight: str | None
                 ax.annotate(highlight, (me["denominator"].iloc[0], me["p"].iloc[0]),
                             xytext=(7, 4), textcoords="offset points", fontsize=9,
                             fontweight="bold", color=HIGHLIGHT)
+            elif highlight in set(withheld["label"]):
+                ax.text(0.5, 0.96, f"{highlight}: not shown (fewer than {threshold} children "
+                        "on one side of this measure)", transform=ax.transAxes, ha="center",
+                        va="top", fontsize=9, color=MUTED)
             else:
                 ax.text(0.5, 0.96, f"{highlight}: no children in this cohort",
                         transform=ax.transAxes, ha="center", va="top", fontsize=9,
                         color=MUTED)
+        if len(withheld):
+            ax.text(0.01, 0.01, f"{len(withheld)} area(s) not shown: fewer than {threshold} "
+                    "children on one side of this measure", transform=ax.transAxes,
+                    ha="left", va="bottom", fontsize=7.5, color=MUTED)
         phi = float(table["phi"].iloc[0]) if "phi" in table else 1.0
         if phi > 1:
             ax.text(0.99, 0.01, f"limits widened for over-dispersion (φ = {phi:.2f})",
                     transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5, color=MUTED)
-        ax.set_xlim(0, max(float(n.max()), float(shown["denominator"].max() or 1)) * 1.02)
+        top = float(shown["denominator"].max()) if len(shown) else 1.0
+        ax.set_xlim(0, max(float(n.max()), top) * 1.02)
         if len(shown):
             n_min = float(shown["denominator"].min())
             at_min = limits.iloc[(limits["n"] - n_min).abs().argmin()]
@@ -96,7 +116,8 @@ def plot_funnel(table: pd.DataFrame, limits: pd.DataFrame, highlight: str | None
 
 def authority_funnel_figure(dataset, authority: str | None,
                             measure: str = "permanence_within_2_years",
-                            overdispersion: bool = False) -> tuple[str, Figure, pd.DataFrame]:
+                            overdispersion: bool = False,
+                            threshold: int = DEFAULT_THRESHOLD) -> tuple[str, Figure, pd.DataFrame]:
     """Funnel plot of one measure with ``authority`` highlighted, ready for a report.
 
     Pass the *whole* dataset (all authorities). ``authority=None`` draws the national
@@ -107,7 +128,9 @@ def authority_funnel_figure(dataset, authority: str | None,
     (title, Figure, table)
         ``table`` is one row: the authority's numerator, denominator, proportion and
         position relative to the 99.8% limits (the national version: every authority, by
-        name). It never contains a rank.
+        name). It never contains a rank. Points under the disclosure *threshold* are
+        withheld from the plot (see :func:`plot_funnel`); suppress the table's counts with
+        :func:`pace_analysis.disclosure.suppress_counts` before showing it.
     """
     import matplotlib.pyplot as plt
 
@@ -117,7 +140,7 @@ def authority_funnel_figure(dataset, authority: str | None,
     with rc_context():
         fig, ax = plt.subplots(figsize=(8, 5.2), layout="constrained")
         plot_funnel(res.table, res.limits, highlight=authority, ax=ax, title=res.title,
-                    label_outside=authority is None)
+                    label_outside=authority is None, threshold=threshold)
         ax.text(0.0, -0.13, textwrap.fill(f"Population: {res.population}; {res.window}. "
                                           "Authorities are not ranked: only a point outside "
                                           "the 99.8% limits suggests a real difference.", 120),
