@@ -16,7 +16,7 @@ from pace_analysis.importers.ssda903_export import SCOTLAND_TO_ENGLAND, write_ss
 
 @pytest.fixture(scope="module")
 def synthetic():
-    synth = pytest.importorskip("pace_analysis.synthetic")
+    from pace_analysis import synthetic as synth
     return synth.generate(seed=11, scale=0.02, start=date(2016, 8, 1), end=date(2023, 7, 31),
                           extract_date=date(2024, 1, 31))
 

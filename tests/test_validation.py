@@ -528,7 +528,6 @@ BUNDLED = DICTIONARY.parent
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not list(BUNDLED.glob("journeys.*")), reason="no bundled synthetic data yet")
 def test_bundled_synthetic_data_is_valid(capsys):
     code, out = run_validate(capsys, BUNDLED)
     assert code == 0, out
