@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import warnings
 from fractions import Fraction as Fr
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from competing_frames import ROUTES, TOL, hand_frame, read_reference, synthetic_frame
 
 from pace_analysis.competing import (
     aalen_johansen,
@@ -22,36 +22,25 @@ from pace_analysis.competing import (
 from pace_analysis.errors import PaceError
 from pace_analysis.gray import gray_test
 
-REF = Path(__file__).parent / "reference"
-ROUTES = ["home", "kinship", "permanence_order", "adoption"]
-TOL = 1e-6
-
-
-def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF / name, na_values=["NA"], keep_default_na=False)
-
 
 @pytest.fixture(scope="module")
 def hand() -> pd.DataFrame:
-    return _read("competing_hand_frame.csv")
+    return hand_frame()
 
 
 @pytest.fixture(scope="module")
 def synthetic() -> pd.DataFrame:
-    f = _read("competing_synthetic_frame.csv")
-    f["age_group"] = pd.Categorical(f["age_group"], ["under 1", "1-4", "5-11", "12+"],
-                                    ordered=True)
-    return f
+    return synthetic_frame()
 
 
 @pytest.fixture(scope="module")
 def ref_aj() -> pd.DataFrame:
-    return _read("competing_ref_aj.csv")
+    return read_reference("competing_ref_aj.csv")
 
 
 @pytest.fixture(scope="module")
 def ref_cuminc() -> pd.DataFrame:
-    return _read("competing_ref_cuminc.csv")
+    return read_reference("competing_ref_cuminc.csv")
 
 
 def _frames(data: pd.DataFrame, dataset: str, bys: list[str]):

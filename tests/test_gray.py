@@ -8,39 +8,27 @@ tests/test_competing.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from competing_frames import ROUTES, TOL, hand_frame, read_reference, synthetic_frame
 
 from pace_analysis.gray import gray_test
-
-REF = Path(__file__).parent / "reference"
-ROUTES = ["home", "kinship", "permanence_order", "adoption"]
-TOL = 1e-6
-
-
-def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF / name, na_values=["NA"], keep_default_na=False)
 
 
 @pytest.fixture(scope="module")
 def hand() -> pd.DataFrame:
-    return _read("competing_hand_frame.csv")
+    return hand_frame()
 
 
 @pytest.fixture(scope="module")
 def synthetic() -> pd.DataFrame:
-    f = _read("competing_synthetic_frame.csv")
-    f["age_group"] = pd.Categorical(f["age_group"], ["under 1", "1-4", "5-11", "12+"],
-                                    ordered=True)
-    return f
+    return synthetic_frame()
 
 
 @pytest.fixture(scope="module")
 def ref_gray() -> pd.DataFrame:
-    return _read("competing_ref_gray.csv")
+    return read_reference("competing_ref_gray.csv")
 
 
 @pytest.mark.parametrize(("dataset", "by"), [("hand", "group"), ("synthetic", "authority"),
