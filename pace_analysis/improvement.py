@@ -314,6 +314,24 @@ def _prepare(values, dates, baseline, phases) -> tuple[pd.DataFrame, list[str]]:
 
 # --------------------------------------------------------------------------- run chart
 
+def _flag_shifts_and_trends(df: pd.DataFrame, pos, runs, vals: np.ndarray, directions: dict,
+                            shift: int, trend: int) -> None:
+    """Mark shifts (runs of at least *shift* points on one side of the centre line) and
+    trends (at least *trend* points rising or falling) in ``df``, with their direction.
+
+    IHI uses shift 6 / trend 5, NHS "Making Data Count" 7 / 7.
+    """
+    for sign, members in runs:
+        if len(members) >= shift:
+            for m in members:
+                df.at[pos[m], "signal_shift"] = True
+                directions[("shift", pos[m])] = _direction(sign)
+    for sign, members in _trends(vals, trend):
+        for m in members:
+            df.at[pos[m], "signal_trend"] = True
+            directions[("trend", pos[m])] = _direction(sign)
+
+
 def run_chart(values: Sequence[float], dates: Sequence, rules: str = "anhoj",
               baseline: int | str | pd.Timestamp | None = None,
               phases: Sequence | None = None, annotations=None, label: str = "",
@@ -399,15 +417,7 @@ def run_chart(values: Sequence[float], dates: Sequence, rules: str = "anhoj",
                 for m in np.flatnonzero(useful):
                     df.at[pos[m], "signal_crossings"] = True
         else:
-            for sign, members in runs:
-                if len(members) >= 6:
-                    for m in members:
-                        df.at[pos[m], "signal_shift"] = True
-                        directions[("shift", pos[m])] = _direction(sign)
-            for sign, members in _trends(vals, 5):
-                for m in members:
-                    df.at[pos[m], "signal_trend"] = True
-                    directions[("trend", pos[m])] = _direction(sign)
+            _flag_shifts_and_trends(df, pos, runs, vals, directions, shift=6, trend=5)
             for m, d in enumerate(part["date"]):
                 if d in astro:
                     df.at[pos[m], "signal_astronomical"] = True

@@ -30,10 +30,10 @@ from pace_analysis.improvement import (
     ChartResult,
     _direction,
     _finish,
+    _flag_shifts_and_trends,
     _prepare,
     _runs,
     _sides,
-    _trends,
 )
 
 
@@ -47,15 +47,7 @@ def _nhs_rules(df: pd.DataFrame, idx, vals: np.ndarray, centre: np.ndarray,
         directions[("beyond_limits", pos[m])] = "up" if vals[m] > centre[m] else "down"
     side = _sides(vals, centre)
     _, runs = _runs(side)
-    for sign, members in runs:
-        if len(members) >= 7:
-            for m in members:
-                df.at[pos[m], "signal_shift"] = True
-                directions[("shift", pos[m])] = _direction(sign)
-    for sign, members in _trends(vals, 7):
-        for m in members:
-            df.at[pos[m], "signal_trend"] = True
-            directions[("trend", pos[m])] = _direction(sign)
+    _flag_shifts_and_trends(df, pos, runs, vals, directions, shift=7, trend=7)
     # two of three consecutive points (with a value) beyond 2 sigma on the same side
     have = np.flatnonzero(~np.isnan(vals))
     z = (vals[have] - centre[have]) / np.where(sigma[have] > 0, sigma[have], np.nan)
