@@ -22,7 +22,8 @@ Layout of a run::
     reports/<run>/<slug>/run.log             cell output and errors of this build
     reports/<run>/<slug>/build.json          input hash used to skip unchanged builds
 
-What the notebook itself calls lives in :mod:`pace_analysis.reporting`.
+What the notebook itself calls lives in :mod:`pace_analysis.reporting`; the input hashes,
+the run lock and the manifest in :mod:`pace_analysis.manifest`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import sys
@@ -41,32 +41,39 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pace_analysis import __version__
 from pace_analysis.authorities import get_authority, slugify
 from pace_analysis.errors import PaceError, ReportError, UnknownAuthorityError
+from pace_analysis.manifest import (
+    BUILD_FILE,
+    PATH_PARAMETERS,
+    build_key,
+    data_hash,
+    is_current,
+    package_hash,
+    read_manifest,
+    run_lock,
+    write_atomic,
+    write_manifest,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_NOTEBOOK = PACKAGE_DIR.parent / "notebooks" / "authority_report.ipynb"
 KERNEL_NAME = "python3"  # jupyter_client runs the "python" argv of this spec with sys.executable
-BUILD_FILE = "build.json"
 #: Seconds a single notebook cell may run before its authority is marked failed.
 CELL_TIMEOUT = 900
 #: Kernel starts tried per authority when the kernel (not a cell) fails.
 KERNEL_ATTEMPTS = 2
-MANIFEST = "manifest.json"
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Parameters the runner passes; every one must exist in the notebook's parameters cell.
 PARAMETERS = (
     "authority", "data_path", "output_dir", "window_start", "window_end",
     "disclosure_threshold", "show_timelines", "cache_dir",
 )
-#: Parameters that name places, not inputs: left out of the skip hash.
-_PATH_PARAMETERS = ("output_dir", "cache_dir")
 
 
 @dataclass
@@ -134,58 +141,7 @@ class RunSummary:
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- hashing
-
-def _hash_files(paths: Iterable[Path], root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(p.relative_to(root).as_posix().encode())
-        h.update(b"\0")
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def data_hash(path: Path) -> str:
-    """SHA-256 over the names and bytes of every (non-hidden) file of a dataset folder."""
-    path = Path(path)
-    if path.is_file():
-        return _hash_files([path], path.parent)
-    files = [p for p in path.rglob("*") if p.is_file()
-             and not any(part.startswith(".") for part in p.relative_to(path).parts)]
-    return _hash_files(files, path)
-
-
-@cache
-def package_hash() -> str:
-    """SHA-256 over the package version and its source, route sets and templates.
-
-    Computed once per process: a long-running process (a test session, a notebook
-    server) keeps one view of the package for all the runs it starts.
-    """
-    files = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-             and p.suffix in {".py", ".yaml", ".yml", ".j2", ".tpl", ".css", ".json", ".html"}]
-    return hashlib.sha256((__version__ + _hash_files(files, PACKAGE_DIR)).encode()).hexdigest()
-
-
-def build_key(notebook_hash: str, params: dict, data_digest: str, package_digest: str) -> str:
-    """The hash that decides whether an authority must be rebuilt."""
-    inputs = {k: v for k, v in params.items() if k not in _PATH_PARAMETERS}
-    blob = json.dumps([notebook_hash, inputs, data_digest, package_digest], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-# --------------------------------------------------------------------------- atomic I/O
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside *path*, then rename it over *path*."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
+# --------------------------------------------------------------------------- folders
 
 def _swap_in(tmp_dir: Path, final: Path) -> None:
     """Replace folder *final* by *tmp_dir* (same parent) with two renames."""
@@ -337,7 +293,7 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
     try:
         log.line(f"pace-analysis {__version__}: {authority} from {notebook}")
         log.line("parameters: " + json.dumps({k: v for k, v in params.items()
-                                              if k not in _PATH_PARAMETERS}, sort_keys=True))
+                                              if k not in PATH_PARAMETERS}, sort_keys=True))
         for attempt in range(1, KERNEL_ATTEMPTS + 1):
             try:
                 papermill.execute_notebook(
@@ -382,36 +338,7 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
     return result
 
 
-def _is_current(final: Path, key: str) -> bool:
-    try:
-        build = json.loads((final / BUILD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return build.get("key") == key and (final / "report.html").is_file() \
-        and (final / "summary.json").is_file()
-
-
 # --------------------------------------------------------------------------- the run
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the libraries that shape the numbers."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version(), "pace-analysis": __version__}
-    for dist in ("pandas", "numpy", "scipy", "lifelines", "matplotlib", "papermill", "nbconvert"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
-
-
-def _read_manifest(run_dir: Path) -> dict:
-    try:
-        return json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
 
 def run_reports(
     authorities: Iterable[str] | None,
@@ -490,7 +417,7 @@ def run_reports(
     data_digest, package_digest = data_hash(data_path), package_hash()
     notebook_bytes = notebook.read_bytes()  # one snapshot: edits during the run do not leak in
     notebook_digest = hashlib.sha256(notebook_bytes).hexdigest()
-    previous = _read_manifest(run_dir)
+    previous = read_manifest(run_dir)
     known = previous.get("inputs", {})
     dataset = None
     if known.get("data_hash") == data_digest and known.get("package_hash") == package_digest:
@@ -514,12 +441,12 @@ def run_reports(
         return p
 
     keys = {n: build_key(notebook_digest, params_for(n), data_digest, package_digest) for n in names}
-    todo = [n for n in names if force or not _is_current(run_dir / slugify(n), keys[n])]
+    todo = [n for n in names if force or not is_current(run_dir / slugify(n), keys[n])]
     results: dict[str, AuthorityResult] = {
         n: AuthorityResult(n, slugify(n), "skipped") for n in names if n not in todo
     }
     run_dir.mkdir(parents=True, exist_ok=True)
-    with _run_lock(run_dir):
+    with run_lock(run_dir):
         _clean_leftovers(run_dir)
         if todo:
             if dataset is None:
@@ -560,7 +487,7 @@ def run_reports(
             write_index(run_dir, rows, threshold=threshold,
                         extra_html=funnel_section(dataset, run_dir, threshold))
         summary.seconds = time.perf_counter() - started
-        _write_manifest(run_dir, summary, previous, {
+        write_manifest(run_dir, summary, previous, {
             "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
             "notebook": str(notebook), "notebook_hash": notebook_digest,
             "authorities": present, "any_names": any_names, "synthetic": synthetic,
@@ -568,48 +495,6 @@ def run_reports(
             "window_end": window_end, "show_timelines": bool(show_timelines),
             "kernel": f"{KERNEL_NAME} ({sys.executable})"})
     return summary
-
-
-class _run_lock:  # noqa: N801 - used as a context manager
-    """One ``pace report`` at a time per run folder (a second would delete the first's
-    temporary folders as leftovers). A lock left by a process that no longer runs is taken
-    over."""
-
-    def __init__(self, run_dir: Path):
-        self.path = run_dir / ".lock"
-
-    def __enter__(self):
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                fd = None
-            if fd is not None:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(str(os.getpid()))
-                return self
-            try:
-                pid = int(self.path.read_text(encoding="utf-8").strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                raise ReportError(f"another pace report (process {pid}) is writing to "
-                                  f"{self.path.parent}; wait for it or use another --run")
-            self.path.unlink(missing_ok=True)
-        raise ReportError(f"cannot lock {self.path.parent}")
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _load_validated(path: Path):
@@ -636,33 +521,6 @@ def _progress(total: int, enabled: bool):
 
     return tqdm(total=total, desc="authority reports", unit="report", disable=not enabled,
                 file=sys.stderr, dynamic_ncols=True)
-
-
-def _write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: dict,
-                    earlier: list[dict], parameters: dict) -> None:
-    before = {r["authority"]: r for r in previous.get("authorities", [])}
-    rows = []
-    for r in summary.results:
-        row = asdict(r)
-        if r.status == "skipped" and r.authority in before:
-            row["built_seconds"] = before[r.authority].get("built_seconds",
-                                                           before[r.authority].get("seconds"))
-        elif r.status == "built":
-            row["built_seconds"] = round(r.seconds, 3)
-        row["seconds"] = round(r.seconds, 3)
-        rows.append(row)
-    rows += [{**r, "earlier_invocation": True} for r in earlier]
-    rows.sort(key=lambda r: r["authority"])
-    manifest = {
-        "run": run_dir.name,
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "seconds": round(summary.seconds, 3),
-        "parameters": parameters,
-        "versions": versions(),
-        "inputs": inputs,
-        "authorities": rows,
-    }
-    write_atomic(run_dir / MANIFEST, json.dumps(manifest, indent=1, default=str))
 
 
 # --------------------------------------------------------------------------- CLI
@@ -707,6 +565,5 @@ def run_cli(args: argparse.Namespace) -> int:
 
 __all__ = [
     "AuthorityResult", "RunSummary", "run_reports", "check_parameters", "resolve_authorities",
-    "data_hash", "package_hash", "build_key", "write_atomic", "versions", "configure_cli",
-    "run_cli", "ReportError",
+    "configure_cli", "run_cli", "ReportError",
 ]

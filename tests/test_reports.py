@@ -25,6 +25,7 @@ from pace_analysis import reports
 from pace_analysis.dataset import Dataset
 from pace_analysis.errors import PaceError, UnknownAuthorityError
 from pace_analysis.io import write_dataset
+from pace_analysis.manifest import data_hash
 
 GOOD = ("Angus", "Fife")
 FAILING = "Moray"
@@ -203,24 +204,6 @@ def test_bad_data_stops_before_anything_is_written(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
-def test_build_key_ignores_paths_but_not_inputs():
-    p = {"authority": "Fife", "output_dir": "/a", "cache_dir": "/b", "disclosure_threshold": 5}
-    k = reports.build_key("nb", p, "data", "pkg")
-    assert k == reports.build_key("nb", {**p, "output_dir": "/c", "cache_dir": "/d"}, "data", "pkg")
-    assert k != reports.build_key("nb", {**p, "disclosure_threshold": 10}, "data", "pkg")
-    assert k != reports.build_key("nb", p, "data2", "pkg")
-    assert k != reports.build_key("nb", p, "data", "pkg2")
-    assert k != reports.build_key("nb2", p, "data", "pkg")
-
-
-def test_data_hash_changes_with_any_byte(tmp_path):
-    data = write_small(tmp_path / "d")
-    before = reports.data_hash(data)
-    with (data / "placements.csv").open("a", encoding="utf-8") as fh:
-        fh.write("\n")
-    assert reports.data_hash(data) != before
-
-
 # --------------------------------------------------------------------------- kernel runs
 
 @pytest.mark.slow
@@ -250,7 +233,7 @@ def test_batch_builds_good_authorities_and_reports_the_failure():
 def test_manifest_records_parameters_versions_and_timings():
     run = batch_run()
     manifest = json.loads((run["run_dir"] / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["inputs"]["data_hash"] == reports.data_hash(run["data"])
+    assert manifest["inputs"]["data_hash"] == data_hash(run["data"])
     assert manifest["parameters"]["threshold"] == 5
     for lib in ("python", "pandas", "lifelines", "papermill", "pace-analysis"):
         assert manifest["versions"][lib]
@@ -350,18 +333,3 @@ def test_a_kernel_failure_is_retried_once(tmp_path, monkeypatch):
     assert [r.status for r in summary.results] == ["built"] and len(calls) == 2
     log = (tmp_path / "reports" / "r" / "fife" / "run.log").read_text(encoding="utf-8")
     assert "kernel failure (RuntimeError" in log and "retrying" in log
-
-
-def test_one_run_at_a_time_per_run_folder(tmp_path):
-    import os
-
-    run_dir = tmp_path / "r"
-    run_dir.mkdir()
-    with reports._run_lock(run_dir):
-        with pytest.raises(PaceError, match="another pace report"):
-            reports._run_lock(run_dir).__enter__()
-    assert not (run_dir / ".lock").exists()
-    # A lock left by a process that has gone is taken over.
-    (run_dir / ".lock").write_text("999999999")
-    with reports._run_lock(run_dir):
-        assert (run_dir / ".lock").read_text() == str(os.getpid())
