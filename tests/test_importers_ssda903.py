@@ -12,11 +12,8 @@ import pytest
 
 from pace_analysis.cli import main
 from pace_analysis.importers.rejects import ImportFatalError
-from pace_analysis.importers.ssda903 import (
-    import_ssda903,
-    load_codes,
-    normalise_year,
-)
+from pace_analysis.importers.ssda903 import import_ssda903
+from pace_analysis.importers.ssda903_read import load_codes, normalise_year
 
 DATA = Path(__file__).parent / "data" / "ssda903"
 HEAD = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"

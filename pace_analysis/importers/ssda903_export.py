@@ -4,9 +4,9 @@ Holds :func:`write_ssda903`, :func:`dataset_episodes` (a dataset's journeys as 9
 episodes) and the mappings from the journey contract onto 903 codes: routes to ``REC``
 (:data:`ROUTE_TO_REC`), exits to ``REC``, legal bases to ``LS``, placement types to
 ``PLACE``, and :data:`SCOTLAND_TO_ENGLAND` (what Scottish routes become in a 903 round
-trip). The reader, :func:`pace_analysis.importers.ssda903.import_ssda903`, and the return
-years and code lists it shares with this writer are in :mod:`pace_analysis.importers.ssda903`
-(documented in ``docs/importers.md``).
+trip). The reader is :func:`pace_analysis.importers.ssda903.import_ssda903`; the return
+years and code lists it shares with this writer are in
+:mod:`pace_analysis.importers.ssda903_read` (documented in ``docs/importers.md``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pandas as pd
 
 from pace_analysis.dataset import Dataset
 from pace_analysis.errors import PaceError
-from pace_analysis.importers.ssda903 import _next, normalise_year, year_bounds
+from pace_analysis.importers.ssda903 import _next
+from pace_analysis.importers.ssda903_read import normalise_year, year_bounds
 
 #: Routes of each route set -> the REC written for them (see docs/importers.md).
 ROUTE_TO_REC = {
