@@ -329,17 +329,26 @@ def _extract(value, cmap: CodeMap, tables: dict) -> pd.Timestamp:
     return pd.Timestamp(y, 7, 31)
 
 
+def _episode_rows(table, code_field: str, codes: dict, out_column: str, cols: dict,
+                  ep: pd.DataFrame, log: RejectLog) -> pd.DataFrame:
+    """Rows that hang off an episode (placements, legal reasons): codes mapped into
+    *out_column*, then rows with a bad code, no start date or an unknown (or rejected)
+    episode rejected."""
+    t, df = table
+    df[out_column] = _code(t, df, code_field, codes, cols, log)
+    no_start = df["start_date"].isna().to_numpy() & ~df["_bad"].to_numpy()
+    df["_bad"] |= _flag(log, df, no_start, cols, "start_date", "required", "start date is empty")
+    df = df[~df["_bad"].to_numpy()]
+    unknown = ~df["episode_id"].isin(ep.index).to_numpy()
+    return _reject_rows(df, unknown, log, cols, "episode_id", "episode_unknown",
+                        "episode not in the episodes table (or it was rejected)")
+
+
 def _placements(table, cmap: CodeMap, ep: pd.DataFrame, extract: pd.Timestamp, log: RejectLog,
                 notes: list[str]) -> pd.DataFrame:
-    t, pl = table
     pcol = cmap.columns["placements"]
-    pl["placement_type"] = _code(t, pl, "placement_type", cmap.placement_type, pcol, log)
-    no_start = pl["start_date"].isna().to_numpy() & ~pl["_bad"].to_numpy()
-    pl["_bad"] |= _flag(log, pl, no_start, pcol, "start_date", "required", "start date is empty")
-    pl = pl[~pl["_bad"].to_numpy()]
-    unknown = ~pl["episode_id"].isin(ep.index).to_numpy()
-    pl = _reject_rows(pl, unknown, log, pcol, "episode_id", "episode_unknown",
-                      "episode not in the episodes table (or it was rejected)")
+    pl = _episode_rows(table, "placement_type", cmap.placement_type, "placement_type", pcol,
+                       ep, log)
     e_start = pl["episode_id"].map(ep["start_date"])
     e_end = pl["episode_id"].map(ep["end_date"])
     fill = pl["end_date"].isna() & e_end.notna()
@@ -359,15 +368,8 @@ def _placements(table, cmap: CodeMap, ep: pd.DataFrame, extract: pd.Timestamp, l
 
 
 def _legal(table, cmap: CodeMap, ep: pd.DataFrame, log: RejectLog) -> pd.DataFrame:
-    t, lr = table
-    lcol = cmap.columns["legal_reasons"]
-    lr["reason"] = _code(t, lr, "legal_reason", cmap.legal_reason, lcol, log)
-    no_start = lr["start_date"].isna().to_numpy() & ~lr["_bad"].to_numpy()
-    lr["_bad"] |= _flag(log, lr, no_start, lcol, "start_date", "required", "start date is empty")
-    lr = lr[~lr["_bad"].to_numpy()]
-    unknown = ~lr["episode_id"].isin(ep.index).to_numpy()
-    return _reject_rows(lr, unknown, log, lcol, "episode_id", "episode_unknown",
-                        "episode not in the episodes table (or it was rejected)")
+    return _episode_rows(table, "legal_reason", cmap.legal_reason, "reason",
+                         cmap.columns["legal_reasons"], ep, log)
 
 
 def _journeys(ep: pd.DataFrame, ch: pd.DataFrame, pl: pd.DataFrame, legal: pd.DataFrame,
