@@ -37,6 +37,14 @@ MEASURES: dict[str, str] = {
     "recommendation_within_26_weeks": "Permanence recommendation within 26 weeks of accommodation",
 }
 
+#: Per measure: clock start, event date, days allowed (also the follow-up needed), population.
+_DEFINITIONS: dict[str, tuple[str, str, int, str]] = {
+    "permanence_within_2_years": ("looked_after_date", "permanence_date", 730,
+                                  "children who became looked after (all journeys)"),
+    "recommendation_within_26_weeks": ("accommodated_date", "permanence_recommendation_date", 182,
+                                       "children looked after and accommodated"),
+}
+
 
 def _level_name(level: float) -> str:
     return f"{level * 100:g}".replace(".", "_")
@@ -212,21 +220,13 @@ def measure_counts(dataset: Dataset, measure: str = "permanence_within_2_years",
         ``authority``, ``numerator``, ``denominator`` (every authority in the data, by
         name), plus ``population`` and ``window`` describing the cohort in words.
     """
-    j = dataset.journeys
-    if measure == "permanence_within_2_years":
-        keep = _window(j, "looked_after_date", 730, window_years)
-        days = (j["permanence_date"] - j["looked_after_date"]).dt.days
-        hit = keep & days.notna() & (days <= 730)
-        population = "children who became looked after (all journeys)"
-        follow = 730
-    elif measure == "recommendation_within_26_weeks":
-        keep = _window(j, "accommodated_date", 182, window_years)
-        days = (j["permanence_recommendation_date"] - j["accommodated_date"]).dt.days
-        hit = keep & days.notna() & (days <= 182)
-        population = "children looked after and accommodated"
-        follow = 182
-    else:
+    if measure not in _DEFINITIONS:
         raise PaceError(f"unknown funnel measure {measure!r}; choose from {', '.join(MEASURES)}")
+    start_col, end_col, follow, population = _DEFINITIONS[measure]
+    j = dataset.journeys
+    keep = _window(j, start_col, follow, window_years)
+    days = (j[end_col] - j[start_col]).dt.days
+    hit = keep & days.notna() & (days <= follow)
     df = pd.DataFrame({"authority": j["authority"], "den": keep.astype(int),
                        "num": hit.astype(int)})
     out = (df.groupby("authority", sort=True)[["num", "den"]].sum()
