@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
@@ -49,8 +50,12 @@ STATE_LABELS: dict[str, str] = {
 DAYS_PER_YEAR = 365.25
 MUTED = "#555555"
 
-#: Matplotlib settings applied while a figure is drawn.
+#: Matplotlib settings applied while a figure is drawn: seaborn's "ticks" theme, set once
+#: here for every figure, with the Okabe–Ito colours as the default cycle and the overrides
+#: below (text >= 9 pt, light grid, 150 dpi output).
 RC: dict = {
+    **sns.axes_style("ticks"),
+    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
     "font.size": 10,
     "axes.titlesize": 12,
     "axes.titleweight": "bold",
