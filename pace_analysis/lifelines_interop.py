@@ -20,6 +20,9 @@ from lifelines import KaplanMeierFitter
 from pace_analysis.comparison import _design
 from pace_analysis.survival import group_frames, validate_frame
 
+#: Entry given to journeys ending on day 0 (at risk at time 0, as in the project's risk sets).
+DAY0_ENTRY = -0.5
+
 
 def to_lifelines(frame: pd.DataFrame, covariates: Sequence[str] = (),
                  reference: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -39,7 +42,10 @@ def to_lifelines(frame: pd.DataFrame, covariates: Sequence[str] = (),
     -------
     pandas.DataFrame
         ``duration`` (days), ``event`` (bool, any legal permanence; exits censored),
-        ``entry`` (days, 0 without late entry) and one column per covariate term.
+        ``entry`` (days, 0 without late entry) and one column per covariate term. A journey
+        ending on day 0 gets ``entry = -0.5``: the project counts it at risk at time 0
+        (entered before the clock starts), which lifelines expresses as entry < duration;
+        days are whole, so any entry in (-1, 0) gives the same risk sets.
     """
     if isinstance(covariates, str):
         covariates = (covariates,)
@@ -48,6 +54,7 @@ def to_lifelines(frame: pd.DataFrame, covariates: Sequence[str] = (),
         "duration": frame["time_days"].to_numpy(dtype=float),
         "event": frame["event_observed"].to_numpy(dtype=bool),
         "entry": frame["entry_days"].to_numpy(dtype=float)}, index=frame.index)
+    out.loc[(out["entry"] == 0) & (out["duration"] == 0), "entry"] = DAY0_ENTRY
     if covariates:
         x, meta, _ = _design(frame, covariates, reference)
         for j, (term, *_rest) in enumerate(meta):
