@@ -1,0 +1,52 @@
+"""Published wording of the PACE aims and measures (CELCIS), kept apart from internal codes.
+
+Reports show :data:`AIM_LABELS` / :data:`MEASURE_LABELS`; internal identifiers such as
+``cso_home_2_years`` must never appear in a published label (see :func:`internal_identifiers`).
+"""
+from __future__ import annotations
+
+import re
+
+#: CELCIS national aims, in CELCIS's wording (see /work/shared/DOMAIN.md "PACE measures").
+AIM_LABELS: dict[str, str] = {
+    "aim_1": ("National aim 1: children looked after at home on a Compulsory Supervision "
+              "Order for 2 years have their plan reviewed"),
+    "aim_2": ("National aim 2: children who become looked after and accommodated have a "
+              "permanence recommendation within 6 months (26 weeks) of being accommodated"),
+}
+
+#: Plain labels for the measures charted in reports.
+MEASURE_LABELS: dict[str, str] = {
+    "days_to_recommendation": "Median days from accommodation to permanence recommendation",
+    "recommendation_within_26_weeks": ("Share with a permanence recommendation within "
+                                       "26 weeks of accommodation"),
+    "days_recommendation_to_panel": "Median days from permanence recommendation to panel",
+    "cso_home_2_years": ("Share of children on a Compulsory Supervision Order at home who "
+                         "have been so for 2 years or more"),
+    "cso_home_2_years_cohort": ("Share of children starting on a Compulsory Supervision Order "
+                                "at home still so 2 years later (the population of aim 1; "
+                                "plan reviews are not in the data)"),
+}
+
+_IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+
+
+def internal_identifiers(text: str) -> list[str]:
+    """Return the snake_case identifiers (e.g. ``cso_home_2y``) found in ``text``.
+
+    Parameters
+    ----------
+    text : str
+        A label or caption meant for publication.
+
+    Returns
+    -------
+    list of str
+        Each identifier-looking token, in order; empty when the text is clean.
+    """
+    return _IDENTIFIER.findall(text)
+
+
+def label(code: str) -> str:
+    """Return the published label of an aim or measure code, or raise ``KeyError``."""
+    return {**AIM_LABELS, **MEASURE_LABELS}[code]
