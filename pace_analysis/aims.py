@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-#: CELCIS national aims, in CELCIS's wording (see /work/shared/DOMAIN.md "PACE measures").
+from pace_analysis.measures import MEASURES
+
+#: CELCIS national aims, in CELCIS's wording (DOMAIN brief, "PACE measures").
 AIM_LABELS: dict[str, str] = {
     "aim_1": ("National aim 1: children looked after at home on a Compulsory Supervision "
               "Order for 2 years have their plan reviewed"),
@@ -15,18 +17,19 @@ AIM_LABELS: dict[str, str] = {
               "permanence recommendation within 6 months (26 weeks) of being accommodated"),
 }
 
-#: Plain labels for the measures charted in reports.
-MEASURE_LABELS: dict[str, str] = {
-    "days_to_recommendation": "Median days from accommodation to permanence recommendation",
-    "recommendation_within_26_weeks": ("Share with a permanence recommendation within "
-                                       "26 weeks of accommodation"),
-    "days_recommendation_to_panel": "Median days from permanence recommendation to panel",
+#: Published wording where it differs from :data:`pace_analysis.measures.MEASURES`' own label.
+_REWORDED: dict[str, str] = {
     "cso_home_2_years": ("Share of children on a Compulsory Supervision Order at home who "
                          "have been so for 2 years or more"),
     "cso_home_2_years_cohort": ("Share of children starting on a Compulsory Supervision Order "
                                 "at home still so 2 years later (the population of aim 1; "
                                 "plan reviews are not in the data)"),
 }
+
+#: Plain labels for the measures charted in reports: each measure's own label, reworded
+#: where :data:`_REWORDED` says so (one source of the wording, not a second copy).
+MEASURE_LABELS: dict[str, str] = {
+    code: _REWORDED.get(code, measure.label) for code, measure in MEASURES.items()}
 
 _IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 
