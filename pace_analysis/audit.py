@@ -256,6 +256,25 @@ _ROUTE_COL = {"1": "Children by 1 year", "2": "Children by 2 years", "4": "Child
 _NOT_PERMANENCE = ("Left care without legal permanence", "Still waiting")
 
 
+def _stage_ends() -> dict[str, str]:
+    """Stage label (main or bypass row) -> the milestone that ends it."""
+    from pace_analysis.milestones import MILESTONE_LABELS, STAGES
+    from pace_analysis.schema import MILESTONES
+
+    out = {s.label: s.end for s in STAGES}
+    for i, f in enumerate(MILESTONES):
+        for t in MILESTONES[i + 2:]:
+            out[f"{MILESTONE_LABELS[f].capitalize()} to {MILESTONE_LABELS[t]}"] = t
+    return out
+
+
+def _stage_starts() -> dict[str, tuple[str, bool]]:
+    """Milestone -> (label of the main stage starting there, whether some start there directly)."""
+    from pace_analysis.milestones import STAGES
+
+    return {s.start: (s.label, i <= 1) for i, s in enumerate(STAGES) if i >= 1}
+
+
 def _aim_ids() -> dict[str, str]:
     from pace_analysis.milestones import AIMS
 
@@ -275,7 +294,7 @@ def _cell(slug: str, table: str, row: str, col: str) -> str:
     return f"{slug}/{table}.csv [{row}] {col}"
 
 
-def _read_table(pub: Publication, slug: str, name: str, header: list[str],
+def read_table(pub: Publication, slug: str, name: str, header: list[str],
                 rows: list[list[str]]) -> dict[str, dict[str, str]]:
     """Record one table's count cells; return ``{row key: {column: cell name}}``."""
     spec = TABLES[name]
@@ -319,24 +338,31 @@ def _read_authority(pub: Publication, folder: Path) -> dict:
         path = folder / f"{name}.csv"
         if path.is_file():
             header, rows = _read_csv(path)
-            tables[name] = _read_table(pub, slug, name, header, rows)
+            tables[name] = read_table(pub, slug, name, header, rows)
     page = folder / "report.html"
     if page.is_file():
         for t in html_tables(page):
             name = t["id"][2:] if t["id"].startswith("T_") else ""
             if name in TABLES and t["rows"]:
-                got = _read_table(pub, slug, name, t["rows"][0], t["rows"][1:])
+                got = read_table(pub, slug, name, t["rows"][0], t["rows"][1:])
                 for key, cols in got.items():
                     tables.setdefault(name, {}).setdefault(key, {}).update(cols)
     summary = {}
     if (folder / "summary.json").is_file():
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        for who in ("authority", "scotland"):
-            figs = (summary.get("figures") or {}).get(who) or {}
-            for k in ("children", "journeys", "permanence"):
-                if k in figs:
-                    pub.add(f"{slug}/summary.json {who}.{k}", figs[k])
+        add_summary(pub, slug, summary)
     return {"slug": slug, "tables": tables, "summary": summary}
+
+
+def add_summary(pub: Publication, slug: str, summary: Mapping) -> list[str]:
+    """Record the counts of an authority's ``summary.json``; return their cell names."""
+    names = []
+    for who in ("authority", "scotland"):
+        figs = (summary.get("figures") or {}).get(who) or {}
+        for k in ("children", "journeys", "permanence"):
+            if k in figs:
+                names.append(pub.add(f"{slug}/summary.json {who}.{k}", figs[k]))
+    return names
 
 
 def _read_index(pub: Publication, run_dir: Path) -> dict[str, dict[str, str]]:
@@ -388,7 +414,7 @@ def _read_run_funnel(pub: Publication, run_dir: Path) -> dict[str, dict[str, str
 # --------------------------------------------------------------------------- relations
 
 
-def _authority_relations(pub: Publication, rep: dict) -> None:
+def authority_relations(pub: Publication, rep: dict) -> None:
     """The relations a reader knows between the numbers of one authority's report."""
     t, slug, summary = rep["tables"], rep["slug"], rep["summary"]
     area = summary.get("authority", "")
@@ -425,9 +451,21 @@ def _authority_relations(pub: Publication, rep: dict) -> None:
                     pub.at_most(routes[k].get(prev, ""), routes[k].get(col, ""),
                                 f"{k}: cumulative count only grows with time")
     # Stages: children in a stage = completed + still open (+ those who bypassed it).
-    for key, c in t.get("stage_durations", {}).items():
+    stages = t.get("stage_durations", {})
+    for key, c in stages.items():
         pub.relate([(c.get("Completed", ""), 1), (c.get("Still open", ""), 1), (c.get("Children", ""), -1)],
                    "<=", 0, f"stage {key!r}: completed + still open <= children")
+    # Every journey reaching a milestone completed exactly one stage ending there, and
+    # starts the main stage from it (accommodation: some are accommodated on day one).
+    ends = _stage_ends()
+    for milestone, (main, first) in _stage_starts().items():
+        if main not in stages:
+            continue
+        into = [(stages[k].get("Completed", ""), 1) for k in stages
+                if ends.get(k.split(" (without")[0]) == milestone]
+        if into:
+            pub.relate(into + [(stages[main].get("Children", ""), -1)], "<=" if first else "==", 0,
+                       f"stages ending at {milestone} add up to the children starting {main!r}")
     # Age groups: parts of the authority's children and of its permanences.
     ages = t.get("median_by_age_group", {})
     if ages:
@@ -526,7 +564,7 @@ def publication_relations(run_dir: str | Path) -> tuple[Publication, int | None]
     reps = [_read_authority(pub, f) for f in folders]
     threshold = next((r["summary"].get("threshold") for r in reps if r["summary"].get("threshold")), None)
     for rep in reps:
-        _authority_relations(pub, rep)
+        authority_relations(pub, rep)
     complete = False
     manifest = run_dir / "manifest.json"
     if manifest.is_file():
@@ -682,4 +720,5 @@ def run_cli(args: argparse.Namespace) -> int:
 
 
 __all__ = ["Relation", "Finding", "Publication", "AuditResult", "TABLES", "html_tables",
+           "read_table", "add_summary", "authority_relations",
            "publication_relations", "audit_publication", "audit_run", "configure_cli", "run_cli"]
