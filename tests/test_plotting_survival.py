@@ -140,12 +140,13 @@ def test_plot_km_on_given_axes_with_many_groups(km_table):
 
 
 def cif_table(n: int = 40, group: str = "All") -> pd.DataFrame:
+    """Each route reached by 8 children (2 per row): above the threshold, so drawn."""
     t = np.array([0.0, 100.0, 400.0, 900.0])
     rows = []
     for route, v in [("home", [0, .2, .3, .3]), ("adoption", [0, 0, .1, .2]),
                      ("exit", [0, .05, .05, .1])]:
         for ti, vi in zip(t, v, strict=True):
-            rows.append((group, route, ti, n, 1, vi, max(vi - .05, 0), vi + .05))
+            rows.append((group, route, ti, n, 2, vi, max(vi - .05, 0), vi + .05))
     wait = 1 - np.array([.0, .25, .45, .6])
     rows += [(group, "waiting", ti, n, 1, w, w - .05, w + .05) for ti, w in zip(t, wait, strict=True)]
     return pd.DataFrame(rows, columns=["group", "route", "time_days", "at_risk", "events",
@@ -275,3 +276,18 @@ def test_plot_stage_durations_on_real_summary(fife, tmp_path):
     groups = [t.get_text().split("\n")[0] for t in ax.get_yticklabels()]
     assert "Adoption order" in groups and "No legal permanence yet" not in groups
     ax.figure.savefig(tmp_path / "stages_real.png")
+
+
+def test_plot_km_curve_stops_where_fewer_than_threshold_remain_at_risk():
+    rng = np.random.default_rng(3)
+    table = km_group("Fife", np.round(rng.uniform(1, 1800, 40)).tolist(), (rng.random(40) < 0.7).tolist())
+    ax = plot_km(table, at_risk=None, threshold=5)
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "curve:Fife"]
+    first_small = table.loc[table["at_risk"] < 5, "time_days"].min() / style.DAYS_PER_YEAR
+    assert line.get_xdata().max() < first_small
+    ticks = [ln for ln in ax.get_lines() if ln.get_gid() == "censor:Fife"]
+    assert all(t.get_xdata().max() < first_small for t in ticks)
+    # Threshold 1 (an analyst's own screen, explicitly) draws every step.
+    ax1 = plot_km(table, at_risk=None, threshold=1)
+    (full,) = [ln for ln in ax1.get_lines() if ln.get_gid() == "curve:Fife"]
+    assert full.get_xdata().max() >= first_small

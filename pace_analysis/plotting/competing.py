@@ -24,6 +24,7 @@ from pace_analysis.disclosure import (
     coarsen_curve,
     curve_group_sizes,
     not_shown_note,
+    stop_at_small_risk_set,
 )
 from pace_analysis.errors import PaceError
 from pace_analysis.plotting import style
@@ -113,6 +114,7 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
     small = set(small_routes(table[table["group"].isin(shown)], threshold)) | set(hide_routes or ())
     if step_days:
         table = coarsen_curve(table, step_days)
+    table = stop_at_small_risk_set(table, threshold)
     routes = _routes(table, route_set)
     if show_exit and "exit" in set(table["route"]):
         routes.append("exit")

@@ -26,6 +26,7 @@ from pace_analysis.disclosure import (
     curve_group_sizes,
     format_at_risk,
     not_shown_note,
+    stop_at_small_risk_set,
 )
 from pace_analysis.errors import PaceError
 from pace_analysis.plotting import style
@@ -109,8 +110,9 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
     kind : {"reached", "waiting"}
         Share who have reached legal permanence (default) or share still waiting.
     threshold : int
-        Disclosure threshold: smaller groups are not drawn; at-risk counts below it
-        print as ``"<threshold"``.
+        Disclosure threshold: smaller groups are not drawn; a curve stops where fewer
+        children are still at risk (:func:`~pace_analysis.disclosure.stop_at_small_risk_set`);
+        at-risk counts below it print as ``"<threshold"``.
     show_censors, show_ci : bool
         Draw censoring marks (never on a coarsened curve) and confidence bands.
     step_days : float, optional
@@ -142,6 +144,7 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
     colors = dict(colors) if colors is not None else style.group_colors(order)
     lstyles = style.group_linestyles(order)
     drawn = coarsen_curve(km_table, step_days) if step_days else km_table
+    drawn = stop_at_small_risk_set(drawn, threshold)
     rows = len(shown) if at_risk is not None else 0
     with style.rc_context():
         table_h = 0.25 * rows + 0.45 if rows else 0.0
@@ -165,7 +168,8 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
                               linestyle=lstyles.get(g, "-"), gid=f"curve:{g}")
             handles.append(line)
             if show_censors and not step_days and "censored" in km_table.columns:
-                k = km_table[(km_table["group"] == g) & (km_table["censored"] > 0)]
+                exact = stop_at_small_risk_set(km_table[km_table["group"] == g], threshold)
+                k = exact[exact["censored"] > 0]
                 if len(k):
                     s = k["survival"].to_numpy(dtype=float)
                     ax.plot(k["time_days"].to_numpy(dtype=float) / style.DAYS_PER_YEAR,
