@@ -18,6 +18,51 @@ _YEARS = (1, 2, 4)
 _YEAR_TEXT = {1: "1 year", 2: "2 years", 4: "4 years"}
 
 
+def _route_columns() -> list:
+    cols = [label("route", "Route")]
+    for y in _YEARS:
+        cols += [count(f"n_{y}", f"Children by {_YEAR_TEXT[y]}"),
+                 derived(f"share_{y}", f"Share by {_YEAR_TEXT[y]}", [f"n_{y}"], _PCT)]
+    return cols
+
+
+_CI = ["n", "events"]
+_ND = ["numerator", "denominator"]
+#: The columns of every count table of the report: heading, format and disclosure role.
+#: The privacy test and the audit's catalogue (:data:`pace_analysis.audit.TABLES`) are
+#: checked against this, so a new count column is protected everywhere at once.
+COLUMNS: dict[str, tuple] = {
+    "share_by_years": (
+        label("group", "Area"), label("years", "Years since becoming looked after", "{:.0f}"),
+        count("n", "Children"), count("at_risk", "Still waiting"), count("events", "Reached permanence"),
+        derived("share", "Share reached permanence", _CI, _PCT),
+        derived("ci_lower", "95% CI lower", _CI, _PCT), derived("ci_upper", "95% CI upper", _CI, _PCT)),
+    "median_by_age_group": (
+        label("group", "Age group"), count("n", "Children"), count("events", "Reached permanence"),
+        derived("median_years", "Median years", ["n"], "{:.1f}")),
+    "routes_by_years": tuple(_route_columns()),
+    "stage_durations": (
+        label("stage_label", "Stage"), count("n", "Children"), count("n_completed", "Completed"),
+        count("n_open", "Still open"), derived("median_weeks", "Median weeks", ["n"], "{:.0f}"),
+        label("most_time", "Longest stage")),
+    "pace_aims": (
+        label("description", "Aim"), count("numerator", "Met"), count("denominator", "Children"),
+        derived("share", "Share", _ND, _PCT), derived("ci_lower", "95% CI lower", _ND, _PCT),
+        derived("ci_upper", "95% CI upper", _ND, _PCT)),
+    "placement_moves": (
+        label("group", "Age group"), count("n", "Children"),
+        derived("mean_moves", "Average moves", ["n"], "{:.1f}"),
+        derived("median_moves", "Median moves", ["n"], "{:.0f}"),
+        count("n_3plus", "3 or more moves"),
+        derived("share_3plus", "Share with 3 or more", ["n_3plus", "n"], _PCT),
+        derived("moves_per_child_year", "Moves per year looked after", ["n"], "{:.2f}")),
+    "funnel": (
+        label("authority", "Area"), count("denominator", "Children followed for 2 years"),
+        count("numerator", "Reached permanence within 2 years"), derived("proportion", "Share", _ND, _PCT),
+        label("position", "Position in the funnel")),
+}
+
+
 # --------------------------------------------------------------------------- text
 
 
@@ -60,13 +105,7 @@ def share_by_years(ctx: ReportContext) -> Table:
     from pace_analysis import reporting
 
     data = reporting.share_table(ctx.compare, by="area")
-    ci = ["n", "events"]
-    return Table("share_by_years", data, [
-        label("group", "Area"), label("years", "Years since becoming looked after", "{:.0f}"),
-        count("n", "Children"), count("at_risk", "Still waiting"), count("events", "Reached permanence"),
-        derived("share", "Share reached permanence", ci, _PCT),
-        derived("ci_lower", "95% CI lower", ci, _PCT), derived("ci_upper", "95% CI upper", ci, _PCT),
-    ], population=len(ctx.local))
+    return Table("share_by_years", data, COLUMNS["share_by_years"], population=len(ctx.local))
 
 
 def median_by_age_group(ctx: ReportContext) -> Table:
@@ -75,10 +114,7 @@ def median_by_age_group(ctx: ReportContext) -> Table:
 
     medians = survival.median_time(ctx.local, by="age_group")
     data = medians.assign(median_years=medians["median_days"] / 365.25)
-    return Table("median_by_age_group", data, [
-        label("group", "Age group"), count("n", "Children"), count("events", "Reached permanence"),
-        derived("median_years", "Median years", ["n"], "{:.1f}"),
-    ], population=len(ctx.local))
+    return Table("median_by_age_group", data, COLUMNS["median_by_age_group"], population=len(ctx.local))
 
 
 def routes_by_years(ctx: ReportContext, cif=None) -> Table:
@@ -88,11 +124,7 @@ def routes_by_years(ctx: ReportContext, cif=None) -> Table:
     if cif is None:
         cif = competing.cumulative_incidence(ctx.local, routes=ctx.dataset.route_set)
     data = reporting.route_table(ctx.local, cif, ctx.dataset.route_set)
-    cols = [label("route", "Route")]
-    for y in _YEARS:
-        cols += [count(f"n_{y}", f"Children by {_YEAR_TEXT[y]}"),
-                 derived(f"share_{y}", f"Share by {_YEAR_TEXT[y]}", [f"n_{y}"], _PCT)]
-    return Table("routes_by_years", data, cols, population=len(ctx.local))
+    return Table("routes_by_years", data, COLUMNS["routes_by_years"], population=len(ctx.local))
 
 
 def stage_durations(ctx: ReportContext) -> Table:
@@ -101,11 +133,7 @@ def stage_durations(ctx: ReportContext) -> Table:
 
     stages = milestones.stage_summary(ctx.began_in_window, by=None)
     data = stages.assign(median_weeks=stages["median_days"] / 7)
-    return Table("stage_durations", data, [
-        label("stage_label", "Stage"), count("n", "Children"), count("n_completed", "Completed"),
-        count("n_open", "Still open"), derived("median_weeks", "Median weeks", ["n"], "{:.0f}"),
-        label("most_time", "Longest stage"),
-    ], population=len(ctx.began_in_window.journeys))
+    return Table("stage_durations", data, COLUMNS["stage_durations"], population=len(ctx.began_in_window.journeys))
 
 
 def pace_aims(ctx: ReportContext) -> Table:
@@ -113,12 +141,7 @@ def pace_aims(ctx: ReportContext) -> Table:
     from pace_analysis import milestones
 
     data = milestones.pace_aims(ctx.began_in_window)
-    nd = ["numerator", "denominator"]
-    return Table("pace_aims", data, [
-        label("description", "Aim"), count("numerator", "Met"), count("denominator", "Children"),
-        derived("share", "Share", nd, _PCT), derived("ci_lower", "95% CI lower", nd, _PCT),
-        derived("ci_upper", "95% CI upper", nd, _PCT),
-    ], population=len(ctx.began_in_window.journeys))
+    return Table("pace_aims", data, COLUMNS["pace_aims"], population=len(ctx.began_in_window.journeys))
 
 
 def placement_moves(ctx: ReportContext) -> Table:
@@ -126,14 +149,7 @@ def placement_moves(ctx: ReportContext) -> Table:
     from pace_analysis import placements
 
     data = placements.moves_summary(ctx.began_in_window, by="age_group", frame=ctx.local)
-    return Table("placement_moves", data, [
-        label("group", "Age group"), count("n", "Children"),
-        derived("mean_moves", "Average moves", ["n"], "{:.1f}"),
-        derived("median_moves", "Median moves", ["n"], "{:.0f}"),
-        count("n_3plus", "3 or more moves"),
-        derived("share_3plus", "Share with 3 or more", ["n_3plus", "n"], _PCT),
-        derived("moves_per_child_year", "Moves per year looked after", ["n"], "{:.2f}"),
-    ], population=len(ctx.began_in_window.journeys))
+    return Table("placement_moves", data, COLUMNS["placement_moves"], population=len(ctx.began_in_window.journeys))
 
 
 def funnel(ctx: ReportContext):
@@ -141,12 +157,7 @@ def funnel(ctx: ReportContext):
     from pace_analysis.plotting.funnel import authority_funnel_figure
 
     title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold)
-    nd = ["numerator", "denominator"]
-    table = Table("funnel", row, [
-        label("authority", "Area"), count("denominator", "Children followed for 2 years"),
-        count("numerator", "Reached permanence within 2 years"), derived("proportion", "Share", nd, _PCT),
-        label("position", "Position in the funnel"),
-    ], population=int(row["denominator"].sum()) if len(row) else 0)
+    table = Table("funnel", row, COLUMNS["funnel"], population=int(row["denominator"].sum()) if len(row) else 0)
     return title, fig, table
 
 
@@ -271,7 +282,7 @@ def pd_unique(values) -> list:
     return list(pd.unique(pd.Series(values)))
 
 
-__all__ = ["introduction", "headline", "disclosure_rule", "share_by_years", "median_by_age_group",
+__all__ = ["COLUMNS", "introduction", "headline", "disclosure_rule", "share_by_years", "median_by_age_group",
            "routes_by_years", "stage_durations", "pace_aims", "placement_moves", "funnel", "tables",
            "time_to_permanence_figure", "by_age_group_figure", "age_group_tests", "cumulative_incidence",
            "routes_figure", "stages_figure", "run_charts", "timelines"]
