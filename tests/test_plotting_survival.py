@@ -110,7 +110,10 @@ def test_plot_km_coarsened_has_no_censor_marks(km_table):
     x = [ln for ln in ax.get_lines() if ln.get_gid() == "curve:Fife"][0].get_xdata()
     quarters = np.asarray(x) * style.DAYS_PER_YEAR / 91
     np.testing.assert_allclose(quarters, np.round(quarters), atol=1e-9)
-    fine = plot_km(km_table, at_risk=None)
+    # Quarters are the default (reports, explore view); exact steps only when asked for.
+    default = plot_km(km_table, at_risk=None)
+    assert not [ln for ln in default.get_lines() if (ln.get_gid() or "").startswith("censor:")]
+    fine = plot_km(km_table, at_risk=None, step_days=None)
     assert [ln for ln in fine.get_lines() if (ln.get_gid() or "").startswith("censor:")]
 
 
@@ -281,13 +284,13 @@ def test_plot_stage_durations_on_real_summary(fife, tmp_path):
 def test_plot_km_curve_stops_where_fewer_than_threshold_remain_at_risk():
     rng = np.random.default_rng(3)
     table = km_group("Fife", np.round(rng.uniform(1, 1800, 40)).tolist(), (rng.random(40) < 0.7).tolist())
-    ax = plot_km(table, at_risk=None, threshold=5)
+    ax = plot_km(table, at_risk=None, threshold=5, step_days=None)
     (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "curve:Fife"]
     first_small = table.loc[table["at_risk"] < 5, "time_days"].min() / style.DAYS_PER_YEAR
     assert line.get_xdata().max() < first_small
     ticks = [ln for ln in ax.get_lines() if ln.get_gid() == "censor:Fife"]
     assert all(t.get_xdata().max() < first_small for t in ticks)
     # Threshold 1 (an analyst's own screen, explicitly) draws every step.
-    ax1 = plot_km(table, at_risk=None, threshold=1)
+    ax1 = plot_km(table, at_risk=None, threshold=1, step_days=None)
     (full,) = [ln for ln in ax1.get_lines() if ln.get_gid() == "curve:Fife"]
     assert full.get_xdata().max() >= first_small

@@ -56,7 +56,7 @@ def _step_on(grid: np.ndarray, t: np.ndarray, v: np.ndarray, start: float) -> np
 def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *,
                               group=None, kind: str = "stacked", route_set=None,
                               threshold: int = DEFAULT_THRESHOLD, show_ci: bool | None = None,
-                              show_exit: bool = True, step_days: float | None = None,
+                              show_exit: bool = True, step_days: float | None = 91,
                               max_years: float | None = None,
                               hide_routes: Sequence[str] | None = None,
                               title: str | None = "Which route, and when",
@@ -82,8 +82,9 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
         Confidence bands (default: on for lines, off for stacked areas).
     show_exit : bool
         Include leaving care without permanence (``route == "exit"``) when present.
-    step_days : float, optional
-        Draw curves coarsened to this grid (e.g. 91 days), for reports.
+    step_days : float or None
+        Draw curves coarsened to this grid: quarters (91 days) by default, as in reports;
+        ``None`` (explicitly) draws the exact steps.
     max_years : float, optional
         Right end of the x axis.
     hide_routes : sequence of str, optional

@@ -81,7 +81,7 @@ def _curve(g: pd.DataFrame, kind: str) -> tuple[np.ndarray, ...]:
 def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
             at_risk: pd.DataFrame | str | None = "auto", kind: str = "reached",
             threshold: int = DEFAULT_THRESHOLD, show_censors: bool = True, show_ci: bool = True,
-            step_days: float | None = None, groups: Sequence | None = None,
+            step_days: float | None = 91, groups: Sequence | None = None,
             colors: Mapping | None = None, max_years: float | None = None,
             title: str | None = "Time to legal permanence",
             xlabel: str = "Years since becoming looked after",
@@ -115,8 +115,11 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
         at-risk counts below it print as ``"<threshold"``.
     show_censors, show_ci : bool
         Draw censoring marks (never on a coarsened curve) and confidence bands.
-    step_days : float, optional
-        Draw the curve coarsened to this grid (e.g. 91 for quarters), for reports.
+    step_days : float or None
+        Draw the curve coarsened to this grid: quarters (91 days) by default, so that no
+        child's exact day can be read off (the rule of reports, and of the explore view).
+        ``None`` draws the exact steps and censoring marks: for an analyst's own screen,
+        and only when asked for explicitly.
     groups : sequence, optional
         Groups to draw, in order (default: all, in table order).
     colors : mapping, optional
