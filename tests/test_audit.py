@@ -189,3 +189,16 @@ def test_cli_exit_status_names_the_cell(tmp_path, capsys):
 
 def test_missing_run_folder_is_an_input_error(tmp_path):
     assert cli.main(["audit", str(tmp_path / "nope")]) == 2
+
+
+def test_report_build_refuses_to_publish_a_leaking_report(tmp_path):
+    from pace_analysis.errors import ReportError
+    from pace_analysis.reports import _audit_before_publishing
+
+    folder = authority(tmp_path, stages=[["Panel to agency decision", 567, 566, "c"]])
+    tmp = folder.rename(tmp_path / ".orkney-islands.tmp-1234abcd")
+    with pytest.raises(ReportError, match=r"orkney-islands/stage_durations.csv \[Panel to agency decision\]"):
+        _audit_before_publishing(tmp, "orkney-islands", 5)
+    (tmp / "stage_durations.csv").write_text("Stage,Children,Completed,Still open\nPanel,567,c,c\n",
+                                             encoding="utf-8")
+    _audit_before_publishing(tmp, "orkney-islands", 5)  # safe: nothing raised
