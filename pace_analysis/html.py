@@ -13,6 +13,7 @@ reach out (a test and the exporter both use it).
 from __future__ import annotations
 
 import base64
+import copy
 import html
 import io
 import json
@@ -24,18 +25,12 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from pace_analysis import __version__
+from pace_analysis import __version__, safehtml
 from pace_analysis.errors import ReportError
 
 SUPPRESSED = "c"
 _DROP_MIME = ("application/javascript", "application/vnd.jupyter.widget-view+json",
               "application/vnd.jupyter.widget-state+json", "text/javascript")
-_EXTERNAL = re.compile(
-    r"""(?:<(?:script|link|img|iframe|source|embed|object|audio|video)\b[^>]*?\b(?:src|srcset|href|data|poster)\s*=\s*["']?\s*(?:https?:)?//)"""
-    r"""|(?:@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//)"""
-    r"""|(?:url\(\s*["']?\s*(?:https?:)?//)""",
-    re.IGNORECASE,
-)
 
 
 @cache
@@ -44,8 +39,13 @@ def _template(name: str) -> str:
 
 
 def external_references(text: str) -> list[str]:
-    """Every script, stylesheet, font, image or frame in *text* loaded from another host."""
-    return [m.group(0) for m in _EXTERNAL.finditer(text)]
+    """Every script, stylesheet, font, image or frame in *text* loaded from another host.
+
+    The page is parsed (:func:`pace_analysis.safehtml.external_references`), not searched
+    with a pattern: every URL-bearing attribute, ``srcset``, SVG ``href``/``xlink:href``, CSS
+    ``url()`` and ``@import``, with backslash and protocol-relative forms.
+    """
+    return safehtml.external_references(text)
 
 
 def page(title: str, body: str, threshold: int | None = None) -> str:
@@ -55,6 +55,7 @@ def page(title: str, body: str, threshold: int | None = None) -> str:
     env = jinja2.Environment(autoescape=False, keep_trailing_newline=True)
     return env.from_string(_template("page.html.j2")).render(
         title=html.escape(title), body=body, css=_template("report.css"), version=__version__,
+        csp=safehtml.CSP,  # a constant of ours, without double quotes
         threshold=threshold if threshold is not None else 5, mark=SUPPRESSED,
     )
 
@@ -75,8 +76,31 @@ def _strip_outputs(nb) -> None:
                     out.data.pop(mime, None)
                 if not out.data:
                     continue
+                _make_safe(out)
             kept.append(out)
         cell.outputs = kept
+
+
+def _make_safe(out) -> None:
+    """Markdown and HTML outputs (built from data) as sanitized HTML; nothing else of them.
+
+    Markdown outputs are rendered with raw HTML escaped (:func:`safehtml.markdown_html`),
+    HTML outputs (pandas tables) re-serialised through :func:`safehtml.sanitize`; both then
+    stand as the output's only ``text/html``, so nbconvert has nothing left to interpret.
+    """
+    data = out.data
+    if "text/markdown" in data:
+        data["text/html"] = safehtml.markdown_html(_text(data.pop("text/markdown")))
+    elif "text/html" in data:
+        data["text/html"] = safehtml.sanitize(_text(data["text/html"]))
+    if "text/html" in data or any(k.startswith("image/") for k in data):
+        data.pop("text/plain", None)
+    for mime in [m for m in data if m in ("text/latex", "image/svg+xml")]:
+        data.pop(mime)
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 def notebook_body(notebook) -> str:
@@ -93,9 +117,77 @@ def notebook_body(notebook) -> str:
     return body
 
 
+def _parameters(nb) -> dict:
+    """Literal values of the parameters cells (the notebook's defaults, then papermill's)."""
+    import ast
+
+    values: dict = {}
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or not {"parameters", "injected-parameters"} & set(tags):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], ast.Name):
+                try:
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass
+    return values
+
+
+def _machine_paths(nb) -> list[str]:
+    """Absolute paths of this machine an executed notebook may carry, longest first."""
+    import sys
+    import tempfile
+
+    found = {str(Path.cwd()), str(Path.home()), sys.prefix, tempfile.gettempdir()}
+    for value in _parameters(nb).values():
+        if isinstance(value, str) and os.path.isabs(value):
+            found.add(value)
+            found.add(str(Path(value).parent))
+    return sorted((p for p in found if len(p) > 1), key=len, reverse=True)
+
+
+def publishable_notebook(nb) -> None:
+    """Make an executed notebook fit to keep beside its report (in place).
+
+    Figures are removed (each is a file beside the report and embedded in the page;
+    keeping them would double a council folder's size), and so is every absolute path of
+    the machine: the path parameters papermill injected, papermill's own record of them
+    and any path printed in an output.
+    """
+    import json
+
+    import nbformat
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            images = [m for m in data if m.startswith("image/")]
+            for mime in images:
+                data.pop(mime)
+            if images:
+                data["text/plain"] = "[figure: saved beside the report]"
+    paths = _machine_paths(nb)
+    text = json.dumps(nb, ensure_ascii=False)
+    for path in paths:
+        text = text.replace(json.dumps(path)[1:-1], "")
+    clean = nbformat.from_dict(json.loads(text))
+    nb.clear()
+    nb.update(clean)
+
+
 def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike,
                 title: str | None = None) -> Path:
     """Export an executed notebook as one self-contained offline HTML page.
+
+    The executed notebook is then rewritten in place by :func:`publishable_notebook`
+    (no figures, no absolute paths of this machine).
 
     Parameters
     ----------
@@ -124,10 +216,13 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike,
         heads = (re.search(r"^#\s+(.+)$", c.source, re.MULTILINE) for c in nb.cells
                  if c.cell_type == "markdown")
         title = next((h.group(1).strip() for h in heads if h), "pace-analysis report")
+    clean = copy.deepcopy(nb)
     text = page(title, _with_contents(notebook_body(nb)), threshold)
     bad = external_references(text)
     if bad:
         raise ReportError(f"report would load external resources: {bad[:3]}")
+    publishable_notebook(clean)
+    _write(Path(notebook_path), nbformat.writes(clean) + "\n")
     return _write(Path(html_path), text)
 
 
@@ -251,6 +346,7 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    from pace_analysis.csvfiles import write_csv
     from pace_analysis.disclosure import suppress_counts
     from pace_analysis.errors import PaceError
     from pace_analysis.plotting.funnel import authority_funnel_figure
@@ -266,7 +362,7 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
     counts = [c for c in ("numerator", "denominator") if c in table.columns]
     derived = {c: counts for c in ("proportion", "p", "z") if c in table.columns and counts}
     shown = suppress_counts(table, counts, threshold, totals=None, derived=derived).display
-    shown.to_csv(run_dir / "funnel.csv", index=False, lineterminator="\n")
+    write_csv(shown, run_dir / "funnel.csv")
     return (f"<h2>{html.escape(title)}</h2>\n<p class=\"note\">Each dot is an area. The lines "
             "show how far from the Scottish average an area can be by chance alone (95% and "
             "99.8% limits); smaller areas can be further away. Areas outside the outer lines "

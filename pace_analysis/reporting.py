@@ -236,8 +236,14 @@ def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -
 
 
 def save_table(table, output_dir: str, name: str) -> None:
-    """Save a (disclosure-controlled) table as ``<output_dir>/<name>.csv`` (returns None)."""
-    table.to_csv(Path(output_dir) / f"{name}.csv", index=False, lineterminator="\n")
+    """Save a (disclosure-controlled) table as ``<output_dir>/<name>.csv`` (returns None).
+
+    Text cells that a spreadsheet would read as a formula are neutralised
+    (:func:`pace_analysis.csvfiles.write_csv`).
+    """
+    from pace_analysis.csvfiles import write_csv
+
+    write_csv(table, Path(output_dir) / f"{name}.csv")
 
 
 def output_folder(output_dir: str, authority: str) -> Path:
