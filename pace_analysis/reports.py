@@ -465,8 +465,13 @@ def run_reports(
         if todo:
             if dataset is None:
                 dataset = _load_validated(data_path)
-            from pace_analysis.html import export_html
+            from functools import partial
+
+            from pace_analysis.html import export_html, facts_for_dataset
             from pace_analysis.reporting import write_cache
+
+            export = partial(export_html, facts=facts_for_dataset(
+                dataset, data_path, (window_start, window_end), threshold))
 
             with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
                 # The cache holds child-level data: it lives outside reports/ and is deleted.
@@ -477,7 +482,7 @@ def run_reports(
                 with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
                     futures = {
                         pool.submit(_build_one, n, snapshot, run_dir,
-                                    {**params_for(n), "cache_dir": cache}, keys[n], export_html): n
+                                    {**params_for(n), "cache_dir": cache}, keys[n], export): n
                         for n in todo
                     }
                     for fut in as_completed(futures):
@@ -492,14 +497,16 @@ def run_reports(
         earlier = [r for r in previous.get("authorities", [])
                    if r.get("authority") not in results and (run_dir / str(r.get("slug"))).is_dir()]
         if todo or not (run_dir / "index.html").is_file():
-            from pace_analysis.html import funnel_section, write_index
+            from pace_analysis.html import facts_for_dataset, funnel_section, write_index
 
             if dataset is None:
                 dataset = _load_validated(data_path)
             rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
                           + [(r["authority"], r["slug"], r["status"]) for r in earlier])
             write_index(run_dir, rows, threshold=threshold,
-                        extra_html=funnel_section(dataset, run_dir, threshold))
+                        extra_html=funnel_section(dataset, run_dir, threshold),
+                        facts=facts_for_dataset(dataset, data_path, (window_start, window_end),
+                                                threshold))
         from pace_analysis.audit import audit_run
 
         summary.unsafe = [f.text() for f in audit_run(run_dir, threshold).findings]
