@@ -32,11 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from pace_analysis.errors import PaceError
-
-#: Largest number of (stay x time x state) values held at once by the variance code.
-_CHUNK_VALUES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -96,55 +94,163 @@ class MultiStateFit:
                 ) -> np.ndarray:
         """IJ standard error of P(state at t) for each t, shape (len, S)."""
         t = np.atleast_1d(np.asarray(times, dtype=float))
-        nt = len(self.time)
         j = np.searchsorted(self.time, t, side="right")
-        c = np.zeros((len(t), nt + 1))
-        c[np.arange(len(t)), j] = 1.0
-        return np.sqrt(self._variance(c, initial_variance))
+        uj, back = np.unique(j, return_inverse=True)
+        var = _occupancy_variance(self, uj, initial_variance)
+        return np.sqrt(np.maximum(var, 0.0))[back.reshape(-1)]
 
     def rmean_std_err(self, tau: Sequence[float] | float, *, initial_variance: bool = True
                       ) -> np.ndarray:
         """IJ standard error of the restricted mean time in each state, shape (len, S)."""
         taus = np.atleast_1d(np.asarray(tau, dtype=float))
-        c = np.vstack([_deltas(self.time, x) for x in taus])
-        return np.sqrt(self._variance(c, initial_variance))
-
-    def _variance(self, c: np.ndarray, initial_variance: bool) -> np.ndarray:
-        """Variance of sum_j c[:, j] P(j) for each row of c (j = 0 is p0)."""
-        nq = c.shape[0]
-        s = self.p0.shape[0]
-        out = np.empty((nq, s))
-        step = max(1, _CHUNK_VALUES // max(1, (self.n_stays + len(self.time)) * s * s))
-        for lo in range(0, nq, step):
-            out[lo:lo + step] = self._variance_chunk(c[lo:lo + step], initial_variance)
+        out = np.empty((len(taus), self.p0.shape[0]))
+        for i, x in enumerate(taus):
+            out[i] = np.sqrt(np.maximum(_rmean_variance(self, x, initial_variance), 0.0))
         return out
 
-    def _variance_chunk(self, c: np.ndarray, initial_variance: bool) -> np.ndarray:
-        nq, s = c.shape[0], self.p0.shape[0]
-        nt = len(self.time)
-        eye = np.eye(s)
-        # G[j] = c_j I + F(j+1) G[j+1], j = nt .. 0 (F(j) = I + dA(j), times 1-based)
-        g = np.empty((nt + 1, nq, s, s))
-        g[nt] = c[:, nt, None, None] * eye
-        for j in range(nt, 0, -1):
-            g[j - 1] = g[j] + np.matmul(self._da[j - 1], g[j])
-            g[j - 1] += c[:, j - 1, None, None] * eye
-        # q[j, h] = w_h(j) * dA(j)[h, :] @ G(j): what one subject at risk in h adds at j
-        wd = self._w[:, :, None] * self._da  # (nt, S, S)
-        q = np.einsum("jhk,jqkl->jhql", wd, g[1:], optimize=True)
-        z = np.concatenate([np.zeros((1, s, nq, s)), np.cumsum(q, axis=0)])
-        frm, to = self._frm, self._to
-        infl = -(z[self._je, frm] - z[self._ja - 1, frm])  # (V, nq, S)
-        ev = to >= 0
-        jb = self._je[ev]
-        w = self._w[jb - 1, frm[ev]]
-        infl[ev] += w[:, None, None] * (g[jb, :, to[ev], :] - g[jb, :, frm[ev], :])
-        n_id = int(self._sid.max()) + 1 if len(self._sid) else 0
-        u = np.zeros((n_id, nq, s))
-        np.add.at(u, self._sid, infl)
-        if initial_variance:
-            u += np.einsum("ih,qhl->iql", self._i0, g[0])
-        return np.einsum("iql,iql->ql", u, u)
+
+def _prefix_products(f: np.ndarray) -> np.ndarray:
+    """X[j] = f[0] @ f[1] @ ... @ f[j] (an inclusive scan, log2(T) batched products)."""
+    x = f.copy()
+    d = 1
+    while d < len(x):
+        x[d:] = np.matmul(x[:-d], x[d:])
+        d *= 2
+    return x
+
+
+def _segmented_suffix_products(y: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """X[j] = y[j] @ y[j+1] @ ... @ y[end[j]] (end[j] >= j: the last index of j's segment)."""
+    x = y.copy()
+    j = np.arange(len(x))
+    d = 1
+    while d < len(x):
+        i = j[j + d <= end]
+        if not len(i):
+            break
+        x[i] = np.matmul(x[i], x[i + d])
+        d *= 2
+    return x
+
+
+def _affine_suffix(a_mat: np.ndarray, a_vec: np.ndarray) -> np.ndarray:
+    """G[j] = a_vec[j] + a_mat[j] @ G[j+1] with G[T] = a_vec[T] (a_mat[T] is ignored)."""
+    m = a_mat.copy()
+    v = a_vec.copy()
+    m[-1] = 0.0
+    n = len(m)
+    d = 1
+    while d < n:
+        # (m, v)[j] o (m, v)[j+d]: X -> v_j + m_j (v_{j+d} + m_{j+d} X)
+        v[:n - d] = v[:n - d] + np.matmul(m[:n - d], v[d:])
+        m[:n - d] = np.matmul(m[:n - d], m[d:])
+        d *= 2
+    return v
+
+
+def _stay_influence(fit: MultiStateFit, g: np.ndarray, last: int) -> tuple:
+    """Per-stay influence terms given the propagator g[j] (j = 0 .. last) of each time.
+
+    Returns the at-risk part's cumulative sums ``z`` (so that a stay at risk on ``[lo, hi]``
+    adds ``z[lo - 1, h] - z[hi, h]``) and the event part of each stay, ``w (g[to] - g[h])``.
+    """
+    s = fit.p0.shape[0]
+    wd = fit._w[:last, :, None] * fit._da[:last]
+    z = np.zeros((last + 1, s, s))
+    np.matmul(wd, g[1:last + 1], out=z[1:])
+    np.cumsum(z, axis=0, out=z)
+    return z
+
+
+def _occupancy_variance(fit: MultiStateFit, jq: np.ndarray, initial_variance: bool
+                        ) -> np.ndarray:
+    """IJ variance of P(t_j) for each distinct sorted index j in *jq* (0 = before any move).
+
+    Blocks ``(J_{q-1}, J_q]`` between the times asked for: within a block the propagator
+    to its end is a segmented suffix product; a subject's influence at ``J_q`` is its
+    influence at ``J_{q-1}`` carried by the block's product plus what its stays add in
+    the block.
+    """
+    s = fit.p0.shape[0]
+    nq = len(jq)
+    last = int(jq[-1])
+    f = fit._da[:last] + np.eye(s)  # f[u - 1] = F(u), u = 1 .. last
+    bounds = np.concatenate([[0], jq])
+    block = np.searchsorted(jq, np.arange(last + 1), side="left")  # block of each j >= 1
+    end = jq[np.minimum(block, nq - 1)]
+    # y[j] = F(j + 1) inside a block, I at its end; sfx[j] = M(j, J_block(j))
+    y = np.broadcast_to(np.eye(s), (last + 1, s, s)).copy()
+    inner = np.flatnonzero(np.arange(last + 1) < end)
+    y[inner] = f[inner]
+    sfx = _segmented_suffix_products(y, end)
+    # block products B_q = M(J_{q-1}, J_q)
+    first = bounds[:-1] + 1
+    nonempty = jq > bounds[:-1]
+    b = np.broadcast_to(np.eye(s), (nq, s, s)).copy()
+    fi = first[nonempty]
+    b[nonempty] = np.matmul(f[fi - 1], sfx[fi])
+    z = _stay_influence(fit, sfx, last)
+    # pieces of each stay inside each block
+    ja, je, frm, to, sid = fit._ja, fit._je, fit._frm, fit._to, fit._sid
+    ok = ja <= last
+    ja, je, frm, to, sid = ja[ok], je[ok], frm[ok], to[ok], sid[ok]
+    hi_all = np.minimum(je, last)
+    q0 = np.searchsorted(jq, ja, side="left")
+    q1 = np.searchsorted(jq, hi_all, side="left")
+    reps = q1 - q0 + 1
+    v = np.repeat(np.arange(len(ja)), reps)
+    q = np.repeat(q0, reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
+    lo = np.maximum(ja[v], bounds[q] + 1)
+    hi = np.minimum(hi_all[v], jq[q])
+    h = frm[v]
+    contrib = z[lo - 1, h] - z[hi, h]
+    ev = (to[v] >= 0) & (hi == je[v])
+    jb = hi[ev]
+    w = fit._w[jb - 1, h[ev]]
+    contrib[ev] += w[:, None] * (sfx[jb, to[v][ev]] - sfx[jb, h[ev]])
+    keep = hi >= lo
+    rows = sid[v][keep] * nq + q[keep]
+    local = sparse.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))),
+                              shape=(fit.n * nq, len(rows))) @ contrib[keep]
+    local = local.reshape(fit.n, nq, s)
+    u = fit._i0.copy() if initial_variance else np.zeros((fit.n, s))
+    out = np.empty((nq, s))
+    for k in range(nq):
+        u = u @ b[k] + local[:, k]
+        out[k] = np.einsum("ij,ij->j", u, u)
+    return out
+
+
+def _rmean_variance(fit: MultiStateFit, tau: float, initial_variance: bool) -> np.ndarray:
+    """IJ variance of the restricted mean time in each state on ``[0, tau]``."""
+    s = fit.p0.shape[0]
+    delta = _deltas(fit.time, tau)
+    last = int(np.searchsorted(fit.time, tau, side="left"))  # times < tau carry weight
+    last = min(last, len(fit.time))
+    # G(j) = delta_j I + F(j + 1) G(j + 1), j = last .. 0
+    a_mat = np.empty((last + 1, s, s))
+    a_mat[:last] = fit._da[:last] + np.eye(s)
+    a_mat[last] = 0.0
+    a_vec = delta[:last + 1, None, None] * np.eye(s)
+    g = _affine_suffix(a_mat, a_vec)
+    if last == 0:
+        u = fit._i0 @ g[0] if initial_variance else np.zeros((fit.n, s))
+        return np.einsum("ij,ij->j", u, u)
+    z = _stay_influence(fit, g, last)
+    ja, je, frm, to, sid = fit._ja, fit._je, fit._frm, fit._to, fit._sid
+    ok = ja <= last
+    ja, je, frm, to, sid = ja[ok], je[ok], frm[ok], to[ok], sid[ok]
+    hi = np.minimum(je, last)
+    contrib = z[ja - 1, frm] - z[hi, frm]
+    ev = (to >= 0) & (je <= last)
+    jb = je[ev]
+    w = fit._w[jb - 1, frm[ev]]
+    contrib[ev] += w[:, None] * (g[jb, to[ev]] - g[jb, frm[ev]])
+    u = sparse.csr_matrix((np.ones(len(sid)), (sid, np.arange(len(sid)))),
+                          shape=(fit.n, len(sid))) @ contrib
+    if initial_variance:
+        u = u + fit._i0 @ g[0]
+    return np.einsum("ij,ij->j", u, u)
 
 
 def _deltas(time: np.ndarray, tau: float) -> np.ndarray:
@@ -236,14 +342,10 @@ def fit_multistate(
     if n0 and (p0 < 1).all():
         i0[sid[at0]] = (np.eye(s)[frm[at0]] - p0) / n0
 
-    pstate = np.empty((nt, s))
-    p = p0.copy()
-    w = np.zeros((nt, s))
-    for j in range(nt):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w[j] = np.where(n_risk[j] > 0, p / n_risk[j], 0.0)
-        p = p + p @ da[j]
-        pstate[j] = p
+    pstate = p0 @ _prefix_products(da + np.eye(s)) if nt else np.zeros((0, s))
+    before = np.vstack([p0[None, :], pstate[:-1]]) if nt else np.zeros((0, s))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(n_risk > 0, before / n_risk, 0.0)
     return MultiStateFit(
         time=time, n_risk=n_risk, n_event=n_event, pstate=pstate, p0=p0,
         n=int(sid.max() + 1) if len(sid) else 0, n_stays=int(keep.sum()),
