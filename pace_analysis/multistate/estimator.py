@@ -76,6 +76,7 @@ class MultiStateFit:
     _to: np.ndarray
     _sid: np.ndarray
     _i0: np.ndarray
+    _inv: np.ndarray
 
     def pstate_at(self, times: Sequence[float] | np.ndarray) -> np.ndarray:
         """P(state at t) for each t (a right-continuous step function), shape (len, S)."""
@@ -97,7 +98,7 @@ class MultiStateFit:
         j = np.searchsorted(self.time, t, side="right")
         uj, back = np.unique(j, return_inverse=True)
         var = _occupancy_variance(self, uj, initial_variance)
-        return np.sqrt(np.maximum(var, 0.0))[back.reshape(-1)]
+        return np.sqrt(np.maximum(var, 0.0))[back.reshape(-1)][:, self._inv]
 
     def rmean_std_err(self, tau: Sequence[float] | float, *, initial_variance: bool = True
                       ) -> np.ndarray:
@@ -106,21 +107,44 @@ class MultiStateFit:
         out = np.empty((len(taus), self.p0.shape[0]))
         for i, x in enumerate(taus):
             out[i] = np.sqrt(np.maximum(_rmean_variance(self, x, initial_variance), 0.0))
-        return out
+        return out[:, self._inv]
+
+
+# Propagators are products of F = I + dA. Internally the states are permuted so that the
+# r states with moves out come first; every other row of F is a row of the identity, so a
+# propagator is held by its first r rows ("top form", shape (..., r, S)).
+
+
+def _mul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Product of two propagators in top form (x may also be a batch of row vectors)."""
+    r = y.shape[-2]
+    out = np.matmul(x[..., :r], y)
+    out[..., r:] += x[..., r:]
+    return out
+
+
+def _rows(g: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Full rows k of propagators g (top form, shape (N, r, S)), one per element: (N, S)."""
+    n, r, s = g.shape
+    out = np.zeros((n, s))
+    top = k < r
+    out[top] = g[np.flatnonzero(top), k[top]]
+    out[np.flatnonzero(~top), k[~top]] = 1.0
+    return out
 
 
 def _prefix_products(f: np.ndarray) -> np.ndarray:
-    """X[j] = f[0] @ f[1] @ ... @ f[j] (an inclusive scan, log2(T) batched products)."""
+    """X[j] = f[0] f[1] ... f[j] (inclusive scan in log2(T) batched products; top form)."""
     x = f.copy()
     d = 1
     while d < len(x):
-        x[d:] = np.matmul(x[:-d], x[d:])
+        x[d:] = _mul(x[:-d], x[d:])
         d *= 2
     return x
 
 
 def _segmented_suffix_products(y: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """X[j] = y[j] @ y[j+1] @ ... @ y[end[j]] (end[j] >= j: the last index of j's segment)."""
+    """X[j] = y[j] y[j+1] ... y[end[j]] (end[j] >= j: the last index of j's segment)."""
     x = y.copy()
     j = np.arange(len(x))
     d = 1
@@ -128,13 +152,13 @@ def _segmented_suffix_products(y: np.ndarray, end: np.ndarray) -> np.ndarray:
         i = j[j + d <= end]
         if not len(i):
             break
-        x[i] = np.matmul(x[i], x[i + d])
+        x[i] = _mul(x[i], x[i + d])
         d *= 2
     return x
 
 
 def _affine_suffix(a_mat: np.ndarray, a_vec: np.ndarray) -> np.ndarray:
-    """G[j] = a_vec[j] + a_mat[j] @ G[j+1] with G[T] = a_vec[T] (a_mat[T] is ignored)."""
+    """G[j] = a_vec[j] + a_mat[j] @ G[j+1], G[T] = a_vec[T] (a_mat: (T+1, r, r))."""
     m = a_mat.copy()
     v = a_vec.copy()
     m[-1] = 0.0
@@ -148,18 +172,22 @@ def _affine_suffix(a_mat: np.ndarray, a_vec: np.ndarray) -> np.ndarray:
     return v
 
 
-def _stay_influence(fit: MultiStateFit, g: np.ndarray, last: int) -> tuple:
-    """Per-stay influence terms given the propagator g[j] (j = 0 .. last) of each time.
+def _at_risk_sums(fit: MultiStateFit, g: np.ndarray, last: int) -> np.ndarray:
+    """z[j, h] = sum_{u <= j} w_h(u) dA(u)[h, :] G(u), h among the r states with moves out.
 
-    Returns the at-risk part's cumulative sums ``z`` (so that a stay at risk on ``[lo, hi]``
-    adds ``z[lo - 1, h] - z[hi, h]``) and the event part of each stay, ``w (g[to] - g[h])``.
+    A stay at risk in h on ``[lo, hi]`` adds ``z[lo - 1, h] - z[hi, h]`` to its subject.
     """
-    s = fit.p0.shape[0]
-    wd = fit._w[:last, :, None] * fit._da[:last]
-    z = np.zeros((last + 1, s, s))
-    np.matmul(wd, g[1:last + 1], out=z[1:])
+    r, s = fit._da.shape[1:]
+    wd = fit._w[:last, :r, None] * fit._da[:last]
+    z = np.zeros((last + 1, r, s))
+    z[1:] = _mul(wd, g[1:last + 1])
     np.cumsum(z, axis=0, out=z)
     return z
+
+
+def _stays(fit: MultiStateFit, last: int):
+    ok = (fit._ja <= last) & (fit._frm < fit._da.shape[1])
+    return fit._ja[ok], fit._je[ok], fit._frm[ok], fit._to[ok], fit._sid[ok]
 
 
 def _occupancy_variance(fit: MultiStateFit, jq: np.ndarray, initial_variance: bool
@@ -171,29 +199,29 @@ def _occupancy_variance(fit: MultiStateFit, jq: np.ndarray, initial_variance: bo
     influence at ``J_{q-1}`` carried by the block's product plus what its stays add in
     the block.
     """
-    s = fit.p0.shape[0]
+    r, s = fit._da.shape[1:]
     nq = len(jq)
     last = int(jq[-1])
-    f = fit._da[:last] + np.eye(s)  # f[u - 1] = F(u), u = 1 .. last
+    if last == 0:
+        u = fit._i0 if initial_variance else np.zeros((fit.n, s))
+        return np.repeat(np.einsum("ij,ij->j", u, u)[None, :], nq, axis=0)
+    eye = np.eye(r, s)
+    f = fit._da[:last] + eye  # f[u - 1] = F(u), u = 1 .. last
     bounds = np.concatenate([[0], jq])
-    block = np.searchsorted(jq, np.arange(last + 1), side="left")  # block of each j >= 1
+    block = np.searchsorted(jq, np.arange(last + 1), side="left")
     end = jq[np.minimum(block, nq - 1)]
     # y[j] = F(j + 1) inside a block, I at its end; sfx[j] = M(j, J_block(j))
-    y = np.broadcast_to(np.eye(s), (last + 1, s, s)).copy()
+    y = np.broadcast_to(eye, (last + 1, r, s)).copy()
     inner = np.flatnonzero(np.arange(last + 1) < end)
     y[inner] = f[inner]
     sfx = _segmented_suffix_products(y, end)
-    # block products B_q = M(J_{q-1}, J_q)
     first = bounds[:-1] + 1
     nonempty = jq > bounds[:-1]
-    b = np.broadcast_to(np.eye(s), (nq, s, s)).copy()
+    b = np.broadcast_to(eye, (nq, r, s)).copy()
     fi = first[nonempty]
-    b[nonempty] = np.matmul(f[fi - 1], sfx[fi])
-    z = _stay_influence(fit, sfx, last)
-    # pieces of each stay inside each block
-    ja, je, frm, to, sid = fit._ja, fit._je, fit._frm, fit._to, fit._sid
-    ok = ja <= last
-    ja, je, frm, to, sid = ja[ok], je[ok], frm[ok], to[ok], sid[ok]
+    b[nonempty] = _mul(f[fi - 1], sfx[fi])
+    z = _at_risk_sums(fit, sfx, last)
+    ja, je, frm, to, sid = _stays(fit, last)
     hi_all = np.minimum(je, last)
     q0 = np.searchsorted(jq, ja, side="left")
     q1 = np.searchsorted(jq, hi_all, side="left")
@@ -204,10 +232,10 @@ def _occupancy_variance(fit: MultiStateFit, jq: np.ndarray, initial_variance: bo
     hi = np.minimum(hi_all[v], jq[q])
     h = frm[v]
     contrib = z[lo - 1, h] - z[hi, h]
-    ev = (to[v] >= 0) & (hi == je[v])
+    ev = np.flatnonzero((to[v] >= 0) & (hi == je[v]))
     jb = hi[ev]
     w = fit._w[jb - 1, h[ev]]
-    contrib[ev] += w[:, None] * (sfx[jb, to[v][ev]] - sfx[jb, h[ev]])
+    contrib[ev] += w[:, None] * (_rows(sfx[jb], to[v][ev]) - sfx[jb, h[ev]])
     keep = hi >= lo
     rows = sid[v][keep] * nq + q[keep]
     local = sparse.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))),
@@ -216,41 +244,64 @@ def _occupancy_variance(fit: MultiStateFit, jq: np.ndarray, initial_variance: bo
     u = fit._i0.copy() if initial_variance else np.zeros((fit.n, s))
     out = np.empty((nq, s))
     for k in range(nq):
-        u = u @ b[k] + local[:, k]
+        u = _mul(u, b[k]) + local[:, k]
         out[k] = np.einsum("ij,ij->j", u, u)
     return out
 
 
 def _rmean_variance(fit: MultiStateFit, tau: float, initial_variance: bool) -> np.ndarray:
     """IJ variance of the restricted mean time in each state on ``[0, tau]``."""
-    s = fit.p0.shape[0]
+    r, s = fit._da.shape[1:]
     delta = _deltas(fit.time, tau)
-    last = int(np.searchsorted(fit.time, tau, side="left"))  # times < tau carry weight
-    last = min(last, len(fit.time))
-    # G(j) = delta_j I + F(j + 1) G(j + 1), j = last .. 0
-    a_mat = np.empty((last + 1, s, s))
-    a_mat[:last] = fit._da[:last] + np.eye(s)
-    a_mat[last] = 0.0
-    a_vec = delta[:last + 1, None, None] * np.eye(s)
+    last = min(int(np.searchsorted(fit.time, tau, side="left")), len(fit.time))
+    # G(j) = delta_j I + F(j + 1) G(j + 1), j = last .. 0; rows of states without moves
+    # out are (time left) e_k, so only the top r rows need the scan
+    left = np.cumsum(delta[:last + 1][::-1])[::-1]  # sum_{j' >= j} delta_j'
+    nxt = np.concatenate([left[1:], [0.0]])
+    fr = np.zeros((last + 1, r, s))
+    fr[:last] = fit._da[:last] + np.eye(r, s)
+    a_mat = fr[:, :, :r]
+    a_vec = delta[:last + 1, None, None] * np.eye(r, s)
+    a_vec[..., r:] += nxt[:, None, None] * fr[..., r:]
     g = _affine_suffix(a_mat, a_vec)
-    if last == 0:
-        u = fit._i0 @ g[0] if initial_variance else np.zeros((fit.n, s))
-        return np.einsum("ij,ij->j", u, u)
-    z = _stay_influence(fit, g, last)
-    ja, je, frm, to, sid = fit._ja, fit._je, fit._frm, fit._to, fit._sid
-    ok = ja <= last
-    ja, je, frm, to, sid = ja[ok], je[ok], frm[ok], to[ok], sid[ok]
-    hi = np.minimum(je, last)
-    contrib = z[ja - 1, frm] - z[hi, frm]
-    ev = (to >= 0) & (je <= last)
-    jb = je[ev]
-    w = fit._w[jb - 1, frm[ev]]
-    contrib[ev] += w[:, None] * (g[jb, to[ev]] - g[jb, frm[ev]])
-    u = sparse.csr_matrix((np.ones(len(sid)), (sid, np.arange(len(sid)))),
-                          shape=(fit.n, len(sid))) @ contrib
+    u = np.zeros((fit.n, s))
+    if last > 0:
+        z = _at_risk_sums_rmean(fit, g, left, last)
+        ja, je, frm, to, sid = _stays(fit, last)
+        hi = np.minimum(je, last)
+        contrib = z[ja - 1, frm] - z[hi, frm]
+        ev = np.flatnonzero((to >= 0) & (je <= last))
+        jb = je[ev]
+        w = fit._w[jb - 1, frm[ev]]
+        full = _rows_scaled(g[jb], to[ev], left[jb])
+        contrib[ev] += w[:, None] * (full - g[jb, frm[ev]])
+        u = sparse.csr_matrix((np.ones(len(sid)), (sid, np.arange(len(sid)))),
+                              shape=(fit.n, len(sid))) @ contrib
     if initial_variance:
-        u = u + fit._i0 @ g[0]
+        u = u + fit._i0[:, :r] @ g[0]
+        u[:, r:] += fit._i0[:, r:] * left[0]
     return np.einsum("ij,ij->j", u, u)
+
+
+def _rows_scaled(g: np.ndarray, k: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Rows k of G (top form); rows of states without moves out are ``scale * e_k``."""
+    n, r, s = g.shape
+    out = np.zeros((n, s))
+    top = k < r
+    out[top] = g[np.flatnonzero(top), k[top]]
+    out[np.flatnonzero(~top), k[~top]] = scale[~top]
+    return out
+
+
+def _at_risk_sums_rmean(fit, g, left, last):
+    """As :func:`_at_risk_sums` for the restricted-mean propagator (absorbing rows scaled)."""
+    r, s = fit._da.shape[1:]
+    wd = fit._w[:last, :r, None] * fit._da[:last]
+    z = np.zeros((last + 1, r, s))
+    z[1:] = np.matmul(wd[..., :r], g[1:last + 1])
+    z[1:, :, r:] += wd[..., r:] * left[1:last + 1, None, None]
+    np.cumsum(z, axis=0, out=z)
+    return z
 
 
 def _deltas(time: np.ndarray, tau: float) -> np.ndarray:
@@ -342,14 +393,29 @@ def fit_multistate(
     if n0 and (p0 < 1).all():
         i0[sid[at0]] = (np.eye(s)[frm[at0]] - p0) / n0
 
-    pstate = p0 @ _prefix_products(da + np.eye(s)) if nt else np.zeros((0, s))
-    before = np.vstack([p0[None, :], pstate[:-1]]) if nt else np.zeros((0, s))
+    # internally: states with moves out first, propagators in top form (see _mul)
+    moves_out = n_event.sum(axis=(0, 2)) > 0
+    perm = np.concatenate([np.flatnonzero(moves_out), np.flatnonzero(~moves_out)])
+    inv = np.argsort(perm)
+    r = int(moves_out.sum())
+    da_p = da[:, perm][:, :, perm][:, :r]
+    p0_p = p0[perm]
+    if nt:
+        pstate_p = np.matmul(p0_p[:r], _prefix_products(da_p + np.eye(r, s)))
+        pstate_p[:, r:] += p0_p[r:]
+    else:
+        pstate_p = np.zeros((0, s))
+    pstate = pstate_p[:, inv]
+    before = np.vstack([p0_p[None, :], pstate_p[:-1]]) if nt else np.zeros((0, s))
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(n_risk > 0, before / n_risk, 0.0)
+        w = np.where(n_risk[:, perm] > 0, before / n_risk[:, perm], 0.0)
+    rank = inv  # position of each original state in the internal order
+    frm, to = rank[frm], np.where(to >= 0, rank[np.maximum(to, 0)], -1)
+    da, i0 = da_p, i0[:, perm]
     return MultiStateFit(
         time=time, n_risk=n_risk, n_event=n_event, pstate=pstate, p0=p0,
         n=int(sid.max() + 1) if len(sid) else 0, n_stays=int(keep.sum()),
         max_time=float(b.max()) if len(b) else float("nan"),
         _da=da, _w=w, _ja=ja[keep], _je=je[keep], _frm=frm[keep], _to=to[keep],
-        _sid=sid[keep], _i0=i0,
+        _sid=sid[keep], _i0=i0, _inv=inv,
     )
