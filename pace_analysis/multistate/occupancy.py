@@ -55,6 +55,7 @@ def state_occupancy(
     *,
     conf_type: str = "log-log",
     initial_variance: bool = True,
+    fits: list | None = None,
 ) -> pd.DataFrame:
     """Probability of being in each state at chosen times, with IJ standard errors.
 
@@ -73,6 +74,8 @@ def state_occupancy(
     initial_variance : bool
         Include the variability of the initial state distribution (R's
         ``influence = TRUE``); see :mod:`~pace_analysis.multistate.estimator`.
+    fits : list, optional
+        :func:`fit_groups` of *data* and *by*, when already computed.
 
     Returns
     -------
@@ -88,7 +91,7 @@ def state_occupancy(
         raise PaceError("times_days must be non-negative numbers")
     states = list(data.pathway.states)
     pieces = []
-    for label, fit, n in fit_groups(data, by):
+    for label, fit, n in fits if fits is not None else fit_groups(data, by):
         p = fit.pstate_at(t)
         se = fit.std_err(t, initial_variance=initial_variance)
         beyond = t > fit.max_time
@@ -135,6 +138,7 @@ def time_in_state(
     conf_level: float = 0.95,
     *,
     initial_variance: bool = True,
+    fits: list | None = None,
 ) -> pd.DataFrame:
     """Restricted mean time in each state within ``tau_days`` of becoming looked after.
 
@@ -149,7 +153,7 @@ def time_in_state(
         Grouping column(s).
     conf_level : float
         Level of the normal intervals.
-    initial_variance : bool
+    initial_variance, fits
         See :func:`state_occupancy`.
 
     Returns
@@ -162,7 +166,7 @@ def time_in_state(
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     states = list(data.pathway.states)
     pieces = []
-    for label, fit, n in fit_groups(data, by):
+    for label, fit, n in fits if fits is not None else fit_groups(data, by):
         ok = tau <= fit.max_time
         rm = fit.rmean(tau) if ok else np.full(len(states), np.nan)
         se = fit.rmean_std_err(tau, initial_variance=initial_variance)[0] if ok else \
@@ -173,6 +177,16 @@ def time_in_state(
             "ci_upper": np.minimum(rm + z * se, tau), "share": rm / tau if tau > 0 else np.nan,
             "estimable": ok}))
     return _finish(pieces, states)
+
+
+def pathway_tables(data: PathwayData, by: str | Sequence[str] | None = None,
+                   times_days: float | Sequence[float] = DEFAULT_TIMES,
+                   tau_days: float = 2 * DAYS_PER_YEAR, conf_level: float = 0.95
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`state_occupancy` and :func:`time_in_state` from one fit per group."""
+    fits = fit_groups(data, by)
+    return (state_occupancy(data, by, times_days, conf_level, fits=fits),
+            time_in_state(data, tau_days, by, conf_level, fits=fits))
 
 
 def with_entry_period(data: PathwayData, starts: Sequence[int]) -> PathwayData:
