@@ -189,6 +189,110 @@ def pathway_tables(data: PathwayData, by: str | Sequence[str] | None = None,
             time_in_state(data, tau_days, by, conf_level, fits=fits))
 
 
+#: Band of a stacked occupancy chart holding the states merged for disclosure control.
+MERGED = "merged"
+
+
+def occupancy_grid(data: PathwayData, by: str | Sequence[str] | None = None,
+                   step_days: float = 91, max_days: float = 5 * DAYS_PER_YEAR
+                   ) -> pd.DataFrame:
+    """P(state at t) on a coarse grid, with the children observed in each state then.
+
+    Parameters
+    ----------
+    data : PathwayData
+        Long form.
+    by : str or list of str, optional
+        Grouping column(s).
+    step_days : float
+        Grid spacing (91 days: a quarter), so that exact move days are not exposed.
+    max_days : float
+        Last grid time; never beyond a group's follow-up.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, state, time_days, n, pstate, n_observed``: ``n_observed`` counts the
+        journeys seen in a transient state at ``t`` (a stay with ``tstart < t <= tstop``)
+        or, for an outcome, those seen entering it by ``t``. Disclosure control
+        (:func:`suppress_small_states`) works on these counts.
+    """
+    if step_days <= 0:
+        raise PaceError("step_days must be positive")
+    tr = data.transitions
+    states = list(data.pathway.states)
+    s = len(states)
+    nt = data.pathway.n_transient
+    pieces = []
+    for (label, fit, n), (_, rows) in zip(fit_groups(data, by), _groups(tr, by), strict=True):
+        last = min(max_days, max(fit.max_time, 0.0))
+        grid = np.arange(0.0, last + 1e-9, step_days)
+        p = fit.pstate_at(grid)
+        sub = tr.iloc[rows]
+        a, b = sub["tstart"].to_numpy(), sub["tstop"].to_numpy()
+        frm = sub["from_state"].cat.codes.to_numpy()
+        to = sub["to_state"].astype(str).to_numpy()
+        counts = np.zeros((len(grid), s))
+        for k in range(nt):
+            m = frm == k
+            counts[:, k] = ((a[m][None, :] < grid[:, None]) & (b[m][None, :] >= grid[:, None])
+                            ).sum(axis=1)
+        for k in range(nt, s):
+            moved = np.sort(b[to == states[k]])
+            counts[:, k] = np.searchsorted(moved, grid, side="right")
+        pieces.append(pd.DataFrame({
+            "group": label, "state": np.repeat(states, len(grid)),
+            "time_days": np.tile(grid, s), "n": n, "pstate": p.T.ravel(),
+            "n_observed": counts.T.ravel().astype(np.int64)}))
+    return _finish(pieces, states)
+
+
+def small_states(counts: Sequence[int] | np.ndarray, threshold: int) -> np.ndarray:
+    """Which states to hide: primary (1 .. threshold - 1 children) and secondary.
+
+    Shares of all states sum to 1, so one hidden state could be recovered by subtraction:
+    if exactly one is hidden, the state with the next-smallest non-zero count is hidden
+    too; and states are added, smallest first, until the hidden ones together hold at
+    least *threshold* children (the merged band must not itself be small).
+    """
+    c = np.asarray(counts, dtype=float)
+    hide = (c > 0) & (c < threshold)
+    while hide.any() and (hide.sum() == 1 or c[hide].sum() < threshold):
+        others = np.flatnonzero(~hide & (c > 0))
+        if not len(others):
+            break
+        hide[others[np.argmin(c[others])]] = True
+    return hide
+
+
+def suppress_small_states(grid: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Merge, at each grid time, the states seen in fewer than *threshold* children.
+
+    The merged states' shares are summed into one band, :data:`MERGED`, with secondary
+    suppression (:func:`small_states`); groups of fewer than *threshold* children are
+    dropped. No band of the result rests on fewer than *threshold* children.
+    """
+    out = []
+    for (g, t), sub in grid.groupby(["group", "time_days"], observed=True, sort=False):
+        if sub["n"].iloc[0] < threshold:
+            continue
+        hide = small_states(sub["n_observed"].to_numpy(), threshold)
+        keep = sub[~hide]
+        if hide.any():
+            merged = sub[hide]
+            keep = pd.concat([keep, pd.DataFrame({
+                "group": [g], "state": [MERGED], "time_days": [t], "n": [sub["n"].iloc[0]],
+                "pstate": [merged["pstate"].sum()],
+                "n_observed": [int(merged["n_observed"].sum())]})], ignore_index=True)
+        out.append(keep)
+    if not out:
+        return grid.iloc[0:0].assign(state=pd.Series(dtype=object))
+    res = pd.concat(out, ignore_index=True)
+    cats = [*grid["state"].cat.categories, MERGED]
+    res["state"] = pd.Categorical(res["state"].astype(str), categories=cats)
+    return res
+
+
 def with_entry_period(data: PathwayData, starts: Sequence[int]) -> PathwayData:
     """Add an ordered ``entry_period`` column from the year of becoming looked after.
 

@@ -47,8 +47,8 @@ TREND_MILESTONES: dict[str, str] = {
 #: Default times (days) for the shares: 6 months, 1 and 2 years.
 DEFAULT_TIMES: tuple[float, ...] = (DAYS_PER_YEAR / 2, DAYS_PER_YEAR, 2 * DAYS_PER_YEAR)
 TREND_COLUMNS: tuple[str, ...] = (
-    "cohort", "n", "measure", "milestone", "time_days", "estimate", "std_err", "estimable",
-    "method",
+    "cohort", "n", "measure", "milestone", "time_days", "estimate", "std_err", "observed",
+    "estimable", "method",
 )
 CENSORING_AWARE = "censoring-aware"
 COMPLETED_CASES = "completed cases only (scorecard)"
@@ -120,7 +120,9 @@ def cohort_trends(
         per milestone and time), ``"restricted_mean_time_to_permanence"`` (days within
         ``tau_days``; ``time_days`` holds tau) or ``"mean_time_to_permanence"`` (the
         scorecard mean in days, ``std_err`` the usual standard error of a mean, ``n`` the
-        completed cases). ``estimable`` is False where the cohort is not followed long
+        completed cases). ``observed`` counts the journeys seen reaching the milestone
+        by ``time_days`` (shares) or permanent by the extract date (the means), for
+        disclosure control. ``estimable`` is False where the cohort is not followed long
         enough (values NaN).
     """
     frame = build_frame(data)
@@ -152,23 +154,25 @@ def cohort_trends(
                 t_event = (pd.to_datetime(j[col]).dt.normalize() - origin).dt.days.to_numpy(float)
                 t_event = np.where(t_event <= end, t_event, np.nan)
             est, se = _share(t_event[m], end[m], outcome[m], entry[m], times)
+            seen = np.sort(t_event[m][~np.isnan(t_event[m])])
             for t, e, s in zip(times, est, se, strict=True):
                 ok = t <= follow
                 rows.append((c, n, "share_reaching", TREND_MILESTONES.get(col, col), t,
-                             e if ok else np.nan, s if ok else np.nan, ok, CENSORING_AWARE))
+                             e if ok else np.nan, s if ok else np.nan,
+                             int(np.searchsorted(seen, t, side="right")), ok, CENSORING_AWARE))
         rm, rm_se = _restricted_mean_to_permanence(end[m], outcome[m], entry[m], tau_days)
         ok = tau_days <= follow
         rows.append((c, n, "restricted_mean_time_to_permanence", "legal permanence",
-                     float(tau_days), rm if ok else np.nan, rm_se if ok else np.nan, ok,
-                     CENSORING_AWARE))
+                     float(tau_days), rm if ok else np.nan, rm_se if ok else np.nan,
+                     int((m & perm).sum()), ok, CENSORING_AWARE))
         done = end[m & perm]
         k = len(done)
         rows.append((c, k, "mean_time_to_permanence", "legal permanence", np.nan,
                      float(done.mean()) if k else np.nan,
-                     float(done.std(ddof=1) / np.sqrt(k)) if k > 1 else np.nan, k > 0,
+                     float(done.std(ddof=1) / np.sqrt(k)) if k > 1 else np.nan, k, k > 0,
                      COMPLETED_CASES))
     out = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
-    return out.astype({"n": np.int64, "estimable": bool})
+    return out.astype({"n": np.int64, "observed": np.int64, "estimable": bool})
 
 
 def _share(t_event, end, outcome, entry, times):
@@ -184,6 +188,8 @@ def _share(t_event, end, outcome, entry, times):
     if not len(time):
         return np.full(len(times), np.nan), np.full(len(times), np.nan)
     res = aalen_johansen(time, event, e, ("reached", "ended"))
+    if not len(res.time):
+        return np.zeros(len(times)), np.zeros(len(times))
     pos = np.searchsorted(res.time, times, side="right") - 1
     est = np.where(pos >= 0, res.cif[np.maximum(pos, 0), 0], 0.0)
     se = np.sqrt(np.where(pos >= 0, res.variance[np.maximum(pos, 0), 0], 0.0))
