@@ -148,6 +148,7 @@ def where_the_time_goes(dataset: Dataset, authority: str, *,
     plot_state_occupancy(grid, ax, pathway=pw, threshold=threshold,
                          title=f"Where the children are: {authority}")
     fig.tight_layout()
+    plt.close(fig)  # held by the section; a notebook displays it once, where it chooses
 
     trends = _trends_table(ds, threshold)
     notes.append(f"Cohort trends: years with fewer than {threshold} children are left out, "
