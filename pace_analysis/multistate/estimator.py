@@ -123,13 +123,18 @@ def _mul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rows(g: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Full rows k of propagators g (top form, shape (N, r, S)), one per element: (N, S)."""
-    n, r, s = g.shape
-    out = np.zeros((n, s))
+def _rows(g: np.ndarray, j: np.ndarray, k: np.ndarray, scale: np.ndarray | None = None
+          ) -> np.ndarray:
+    """Full row k[i] of propagator g[j[i]] (top form, g of shape (T, r, S)): (N, S).
+
+    Rows of states without moves out are ``e_k`` (times ``scale[i]`` when given).
+    """
+    r, s = g.shape[1:]
+    out = np.zeros((len(k), s))
     top = k < r
-    out[top] = g[np.flatnonzero(top), k[top]]
-    out[np.flatnonzero(~top), k[~top]] = 1.0
+    out[top] = g[j[top], k[top]]
+    rest = np.flatnonzero(~top)
+    out[rest, k[rest]] = 1.0 if scale is None else scale[rest]
     return out
 
 
@@ -235,7 +240,7 @@ def _occupancy_variance(fit: MultiStateFit, jq: np.ndarray, initial_variance: bo
     ev = np.flatnonzero((to[v] >= 0) & (hi == je[v]))
     jb = hi[ev]
     w = fit._w[jb - 1, h[ev]]
-    contrib[ev] += w[:, None] * (_rows(sfx[jb], to[v][ev]) - sfx[jb, h[ev]])
+    contrib[ev] += w[:, None] * (_rows(sfx, jb, to[v][ev]) - sfx[jb, h[ev]])
     keep = hi >= lo
     rows = sid[v][keep] * nq + q[keep]
     local = sparse.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))),
@@ -273,7 +278,7 @@ def _rmean_variance(fit: MultiStateFit, tau: float, initial_variance: bool) -> n
         ev = np.flatnonzero((to >= 0) & (je <= last))
         jb = je[ev]
         w = fit._w[jb - 1, frm[ev]]
-        full = _rows_scaled(g[jb], to[ev], left[jb])
+        full = _rows(g, jb, to[ev], left[jb])
         contrib[ev] += w[:, None] * (full - g[jb, frm[ev]])
         u = sparse.csr_matrix((np.ones(len(sid)), (sid, np.arange(len(sid)))),
                               shape=(fit.n, len(sid))) @ contrib
@@ -281,16 +286,6 @@ def _rmean_variance(fit: MultiStateFit, tau: float, initial_variance: bool) -> n
         u = u + fit._i0[:, :r] @ g[0]
         u[:, r:] += fit._i0[:, r:] * left[0]
     return np.einsum("ij,ij->j", u, u)
-
-
-def _rows_scaled(g: np.ndarray, k: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Rows k of G (top form); rows of states without moves out are ``scale * e_k``."""
-    n, r, s = g.shape
-    out = np.zeros((n, s))
-    top = k < r
-    out[top] = g[np.flatnonzero(top), k[top]]
-    out[np.flatnonzero(~top), k[~top]] = scale[~top]
-    return out
 
 
 def _at_risk_sums_rmean(fit, g, left, last):
