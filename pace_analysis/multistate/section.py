@@ -72,7 +72,8 @@ class PathwaySection:
 def where_the_time_goes(dataset: Dataset, authority: str, *,
                         threshold: int = DEFAULT_THRESHOLD,
                         tau_days: float = 2 * DAYS_PER_YEAR,
-                        max_years: float = 5.0) -> PathwaySection:
+                        max_years: float = 5.0,
+                        trends: bool = True) -> PathwaySection:
     """The "Where the time goes" section of one authority's report.
 
     Parameters
@@ -87,6 +88,9 @@ def where_the_time_goes(dataset: Dataset, authority: str, *,
         Horizon of the time-in-state table (days; default 2 years).
     max_years : float
         Extent of the occupancy chart.
+    trends : bool
+        Compute the cohort-trends table (and its note); the authority report leaves it
+        out because its own trends section (:mod:`pace_analysis.trends`) covers it.
 
     Returns
     -------
@@ -150,14 +154,16 @@ def where_the_time_goes(dataset: Dataset, authority: str, *,
     fig.tight_layout()
     plt.close(fig)  # held by the section; a notebook displays it once, where it chooses
 
-    trends = _trends_table(ds, threshold)
+    if not trends:
+        return PathwaySection(table, fig, pd.DataFrame(), notes, tis)
+    trends_table = _trends_table(ds, threshold)
     notes.append(f"Cohort trends: years with fewer than {threshold} children are left out, "
                  f"and shares resting on fewer than {threshold} children are shown as "
                  f"'{SUPPRESSED}'. The share reaching legal permanence and the restricted "
                  "mean time to permanence allow for children still waiting; the "
                  "'completed cases' mean (as England's adoption scorecard) averages only "
                  "those already permanent, so it looks quicker for recent years.")
-    return PathwaySection(table, fig, trends, notes, tis)
+    return PathwaySection(table, fig, trends_table, notes, tis)
 
 
 def _ever_in_state(data) -> np.ndarray:

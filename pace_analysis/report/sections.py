@@ -259,6 +259,18 @@ def stages_figure(ctx: ReportContext):
                                 title=f"Where the time goes: median days in each stage, {ctx.authority}")
 
 
+def where_the_time_goes(ctx: ReportContext):
+    """Weeks in each state of a child's first 2 years and the state-occupancy chart.
+
+    The multi-state measure of :mod:`pace_analysis.multistate` (Aalen–Johansen with late
+    entry, restricted mean time in state), disclosure already applied; see
+    :func:`pace_analysis.multistate.section.where_the_time_goes`.
+    """
+    from pace_analysis.multistate.section import where_the_time_goes as pathway_section
+
+    return pathway_section(ctx.dataset, ctx.authority, threshold=ctx.threshold, trends=False)
+
+
 def run_charts(ctx: ReportContext):
     """The PACE run charts: list of ``(title, figure, table)``."""
     from pace_analysis.plotting.improvement import authority_run_charts
