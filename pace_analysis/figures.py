@@ -24,6 +24,8 @@ import numpy as np
 
 #: Resolution of published PNGs (WCAG-minded: text of 9 pt is 19 px high).
 DPI = 150
+#: Smallest text in a published figure, in points (at 150 dpi, 19 px).
+MIN_TEXT_PT = 9.0
 #: Colours kept in a published PNG.
 PALETTE_COLOURS = 64
 _MAX_POINTS = 6
@@ -46,10 +48,25 @@ class FigureText:
     alt: str
 
 
+def raise_small_text(fig, minimum: float = MIN_TEXT_PT) -> int:
+    """Set every text of *fig* smaller than *minimum* points to *minimum*; return how many."""
+    from matplotlib.text import Text
+
+    small = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_fontsize() < minimum]
+    for t in small:
+        t.set_fontsize(minimum)
+    return len(small)
+
+
 def png_bytes(fig, dpi: int = DPI, colours: int = PALETTE_COLOURS) -> bytes:
-    """*fig* as a palette PNG without metadata (deterministic bytes)."""
+    """*fig* as a palette PNG without metadata (deterministic bytes).
+
+    Text below :data:`MIN_TEXT_PT` is first raised to it (:func:`raise_small_text`), so
+    that no published figure has text under 9 pt whichever plotting function drew it.
+    """
     from PIL import Image
 
+    raise_small_text(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
@@ -316,4 +333,4 @@ def describe_figure(fig) -> FigureText:
     return FigureText(caption=caption, alt=alt)
 
 
-__all__ = ["DPI", "PALETTE_COLOURS", "FigureText", "png_bytes", "describe_figure"]
+__all__ = ["DPI", "MIN_TEXT_PT", "PALETTE_COLOURS", "raise_small_text", "FigureText", "png_bytes", "describe_figure"]

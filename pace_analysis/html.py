@@ -665,3 +665,51 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
     if bad:
         raise ReportError(f"index would load external resources: {bad[:3]}")
     return _write(run_dir / "index.html", text)
+
+
+# --------------------------------------------------------------------------- print
+
+#: Flags of every headless Chromium the library starts (no network, no first-run work).
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run")
+
+
+def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None = None,
+              browser: str | None = None, timeout: float = 180) -> Path:
+    """Print a report page to PDF (A4, the page's print stylesheet) with headless Chromium.
+
+    Parameters
+    ----------
+    html_path : path
+        The page (``report.html``).
+    pdf_path : path, optional
+        Output; default ``report.pdf`` beside the page. Written atomically.
+    browser : str, optional
+        Chromium executable; default ``chromium`` on the PATH.
+
+    Raises
+    ------
+    ReportError
+        If Chromium is missing or fails.
+    """
+    import shutil
+    import subprocess
+
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path) if pdf_path else html_path.with_suffix(".pdf")
+    exe = browser or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise ReportError("printing to PDF needs Chromium (apt-get install chromium)")
+    tmp = pdf_path.with_name(f".{pdf_path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        done = subprocess.run([exe, *CHROMIUM_FLAGS, "--no-pdf-header-footer",
+                               f"--print-to-pdf={tmp}", html_path.as_uri()],
+                              capture_output=True, timeout=timeout, check=False)
+        if done.returncode != 0 or not tmp.is_file():
+            raise ReportError(f"chromium could not print {html_path.name}: "
+                              f"{done.stderr.decode(errors='replace')[-300:]}")
+        os.replace(tmp, pdf_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return pdf_path

@@ -138,3 +138,15 @@ def test_axe_does_report_a_page_that_fails(tmp_path):
     with chromium() as driver:
         ids = {v["id"] for v in axe_violations(driver, bad.as_uri())}
     assert {"image-alt", "document-title", "html-has-lang"} <= ids, ids
+
+
+def test_a_report_prints_to_an_a4_pdf(run_dir):
+    from pace_analysis.html import print_pdf
+
+    pdf = print_pdf(run_dir / reports_slug(SMALLEST) / "report.html")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # A4 is 595 x 842 points; every page of the print is A4.
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    assert boxes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2
+                         for w, h in boxes), boxes[:3]
