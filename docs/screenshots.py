@@ -21,7 +21,8 @@ from browser import chromium, screenshot  # noqa: E402
 
 from pace_analysis.html import print_pdf  # noqa: E402
 
-REPORTS = ("glasgow-city", "south-ayrshire", "shetland-islands")
+#: Report folders, each shown from a different place (CSS selector; None = top of page).
+REPORTS = {"glasgow-city": None, "south-ayrshire": "#figure-1", "shetland-islands": "#figure-4"}
 
 
 def main(run_dir: str) -> None:
@@ -29,11 +30,14 @@ def main(run_dir: str) -> None:
     out = HERE / "img"
     with chromium() as driver:
         screenshot(driver, (run / "index.html").as_uri(), out / "page-index.png")
-        for slug in REPORTS:
-            screenshot(driver, (run / slug / "report.html").as_uri(), out / f"page-{slug}.png")
-        screenshot(driver, (run / REPORTS[0] / "report.html").as_uri(),
-                   out / "page-phone.png", width=390, height=1300, scale=0.8)
-    pdf = print_pdf(run / REPORTS[0] / "report.html")
+        for slug, where in REPORTS.items():
+            screenshot(driver, (run / slug / "report.html").as_uri(), out / f"page-{slug}.png",
+                       scroll_to=where)
+        first = next(iter(REPORTS))
+        screenshot(driver, (run / first / "report.html").as_uri(),
+                   out / "page-phone.png", width=390, height=1100, scale=0.8,
+                   scroll_to="#figure-1")
+    pdf = print_pdf(run / first / "report.html")
     for p in sorted(out.glob("page-*.png")):
         print(f"{p.relative_to(HERE.parent)}: {p.stat().st_size:,} bytes")
     print(f"{pdf}: {pdf.stat().st_size:,} bytes")

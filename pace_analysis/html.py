@@ -315,6 +315,8 @@ def _accessible_tables(fragment: str, numbering: _Numbering) -> str:
             label = re.sub(r"<[^>]+>", "", cap.group(1)).strip()
         else:
             label = numbering.section or "Table"
+            if name:
+                label = f"{name.replace('_', ' ').capitalize()} ({label})"
             inner = f"<caption><strong>Table {n}.</strong> {html.escape(label)}</caption>" + inner
         link = _file_link(numbering, f"{name}.csv" if name else "", "Table file (CSV)")
         aria = html.escape(f"Table {n}: {html.unescape(label)}", quote=True)
