@@ -183,7 +183,7 @@ def page(title: str, body: str, threshold: int | None = None, facts: PageFacts |
     env = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
     return env.from_string(_template("page.html.j2")).render(
         title=title, body=markupsafe_markup(body), css=markupsafe_markup(_template("report.css")),
-        csp=safehtml.CSP, facts=facts, window=window, mark=SUPPRESSED,
+        csp=markupsafe_markup(safehtml.CSP), facts=facts, window=window, mark=SUPPRESSED,
         hash=(facts.data_hash or "")[:12], index_href=index_href,
     )
 
