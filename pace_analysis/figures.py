@@ -58,6 +58,20 @@ def raise_small_text(fig, minimum: float = MIN_TEXT_PT) -> int:
     return len(small)
 
 
+def stamp(fig, label: str) -> None:
+    """Write *label* (e.g. "Synthetic data") in a box below everything else, at the right.
+
+    Placed under the lowest artist (notes drawn below the axes included), so it covers
+    nothing; a tight bounding box then makes room for it.
+    """
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    width, height = fig.get_size_inches()
+    fig.text(box.x1 / width, (box.y0 - 0.08) / height, label, ha="right", va="top",
+             fontsize=MIN_TEXT_PT, fontweight="bold", color="#5c4a00",
+             bbox={"boxstyle": "round,pad=0.25", "facecolor": "#fff4ce", "edgecolor": "#8a6d00",
+                   "linewidth": 0.8})
+
+
 def png_bytes(fig, dpi: int = DPI, colours: int = PALETTE_COLOURS) -> bytes:
     """*fig* as a palette PNG without metadata (deterministic bytes).
 
@@ -68,7 +82,7 @@ def png_bytes(fig, dpi: int = DPI, colours: int = PALETTE_COLOURS) -> bytes:
 
     raise_small_text(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
     image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     small = image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
@@ -333,4 +347,4 @@ def describe_figure(fig) -> FigureText:
     return FigureText(caption=caption, alt=alt)
 
 
-__all__ = ["DPI", "MIN_TEXT_PT", "PALETTE_COLOURS", "raise_small_text", "FigureText", "png_bytes", "describe_figure"]
+__all__ = ["DPI", "MIN_TEXT_PT", "PALETTE_COLOURS", "raise_small_text", "stamp", "FigureText", "png_bytes", "describe_figure"]

@@ -283,7 +283,11 @@ def _figure_html(png: str, meta: dict, numbering: _Numbering) -> str:
     n = numbering.figures
     caption = str(meta.get("caption") or numbering.section or "Figure")
     alt = str(meta.get("alt") or f"Chart: {caption}.")
-    link = _file_link(numbering, str(meta.get("name", "")), "Figure file (PNG)")
+    name = str(meta.get("name", ""))
+    link = _file_link(numbering, name, "Figure file (PNG)")
+    if name.endswith(".png"):  # the figure's data, when saved beside it under the same name
+        link += _file_link(numbering, name[:-4] + ".csv", "Data (CSV)") \
+            if numbering.folder is not None else ""
     png = "".join(png.split())
     return (f'<figure class="chart" id="figure-{n}">'
             f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{png}">'
@@ -586,6 +590,7 @@ def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict
                        f'<td><a href="{html.escape(slug)}/run.log">log<span class="sr">: '
                        f"{html.escape(authority)}</span></a></td></tr>")
     out.append("</tbody></table></div>")
+    out.append('<p class="files"><a class="file" href="index.csv">Table file (CSV): index.csv</a></p>')
     out.append(f'<p class="note">Counts below {threshold} are shown as "{SUPPRESSED}", and '
                "so are figures for areas with fewer children than that.</p>")
     out.append(extra_html)
@@ -632,6 +637,22 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
             f"are not ranked.</p>\n{img}\n<p class=\"files\">{csv_link.strip()}</p>")
 
 
+def _write_index_csv(path: Path, rows, scotland: dict | None, national: str) -> None:
+    """The index table as CSV (the figures as printed on the page)."""
+    import pandas as pd
+
+    from pace_analysis.csvfiles import write_csv
+
+    heads = ["Area", "Children looked after", "Periods of care",
+             "Reached permanence within 2 years (95% CI)", "Median time to permanence (95% CI)"]
+    lines = [[national, *_cells(scotland)]] if scotland else []
+    for authority, _slug, status, summary in rows:
+        fig = (summary or {}).get("figures", {}).get("authority")
+        lines.append([authority, *(_cells(fig) if summary and status != "failed"
+                                   else ["report failed", "", "", ""])])
+    write_csv(pd.DataFrame(lines, columns=heads), path)
+
+
 def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]],
                 threshold: int = 5, extra_html: str = "", facts: PageFacts | None = None) -> Path:
     """Write ``<run_dir>/index.html`` from the authorities' ``summary.json`` files.
@@ -661,6 +682,7 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
             summaries[authority] = summary
             scotland = scotland or summary.get("figures", {}).get("scotland")
             national = summary.get("national", national)
+    _write_index_csv(run_dir / "index.csv", full, scotland, national)
     body = index_body(full, scotland, threshold, extra_html, national)
     text = page("Time to permanence: all areas", body, threshold, facts=facts)
     bad = external_references(text)

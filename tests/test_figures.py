@@ -74,3 +74,36 @@ def test_png_is_150_dpi_palette_deterministic_and_small_text_is_raised():
     fig.savefig(full, format="png", dpi=figures.DPI)
     assert len(a) < len(full.getvalue())
     plt.close(fig)
+
+
+def test_stamp_sits_below_everything_drawn():
+    fig = step_figure()
+    fig.text(0.1, -0.1, "a note below the axes")
+    before = fig.get_tightbbox(fig.canvas.get_renderer())
+    figures.stamp(fig, "Synthetic data")
+    label = next(t for t in fig.texts if t.get_text() == "Synthetic data")
+    top = label.get_window_extent(fig.canvas.get_renderer()).y1 / fig.dpi
+    assert top <= before.y0 + 1e-6
+    plt.close(fig)
+
+
+def test_reports_on_synthetic_data_stamp_their_figures(tmp_path):
+    from test_reports import small_dataset
+
+    from pace_analysis import reporting
+    from pace_analysis.dataset import Dataset
+
+    base = small_dataset()
+    try:
+        reporting._note_synthetic(Dataset(base.journeys, base.placements, base.route_set,
+                                          meta={"source": "synthetic"}))
+        assert reporting.FIGURE_BANNER == "Synthetic data"
+        fig = step_figure()
+        texts = []
+        fig.text = lambda *a, **k: texts.append(a[2]) or plt.Figure.text(fig, *a, **k)
+        reporting.save_figure(fig, tmp_path, "f", show=False)
+        assert texts == ["Synthetic data"] and (tmp_path / "f.png").is_file()
+        reporting._note_synthetic(base)  # hand-made data: not synthetic by its meta
+        assert reporting.FIGURE_BANNER is None
+    finally:
+        reporting.FIGURE_BANNER = None
