@@ -48,6 +48,50 @@ class FigureText:
     alt: str
 
 
+#: Least contrast of figure text against its background (WCAG 2.1 AA, normal text).
+MIN_CONTRAST = 4.5
+
+
+def _luminance(rgb) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(float(c)) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg, bg=(1.0, 1.0, 1.0)) -> float:
+    """WCAG contrast ratio of colour *fg* on *bg* (RGB tuples in 0..1)."""
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def darken_low_contrast_text(fig, minimum: float = MIN_CONTRAST) -> int:
+    """Darken (same hue) every text of *fig* whose contrast with its background is too low.
+
+    The background is the text's own box when it has one, else white. Coloured labels (a
+    group's numbers at risk in its line colour, say) keep their hue. Returns how many
+    texts were changed.
+    """
+    from matplotlib.colors import to_rgb
+    from matplotlib.text import Text
+
+    changed = 0
+    for t in fig.findobj(Text):
+        if not t.get_text().strip():
+            continue
+        box = t.get_bbox_patch()
+        bg = to_rgb(box.get_facecolor()) if box is not None else (1.0, 1.0, 1.0)
+        rgb = to_rgb(t.get_color())
+        if contrast(rgb, bg) >= minimum or _luminance(bg) < 0.5:
+            continue
+        while contrast(rgb, bg) < minimum:
+            rgb = tuple(c * 0.92 for c in rgb)
+        t.set_color(rgb)
+        changed += 1
+    return changed
+
+
 def raise_small_text(fig, minimum: float = MIN_TEXT_PT) -> int:
     """Set every text of *fig* smaller than *minimum* points to *minimum*; return how many."""
     from matplotlib.text import Text
@@ -75,12 +119,15 @@ def stamp(fig, label: str) -> None:
 def png_bytes(fig, dpi: int = DPI, colours: int = PALETTE_COLOURS) -> bytes:
     """*fig* as a palette PNG without metadata (deterministic bytes).
 
-    Text below :data:`MIN_TEXT_PT` is first raised to it (:func:`raise_small_text`), so
-    that no published figure has text under 9 pt whichever plotting function drew it.
+    Text below :data:`MIN_TEXT_PT` is first raised to it (:func:`raise_small_text`) and
+    text with less than :data:`MIN_CONTRAST` against its background is darkened
+    (:func:`darken_low_contrast_text`), so that no published figure has text under 9 pt or
+    under 4.5:1 whichever plotting function drew it.
     """
     from PIL import Image
 
     raise_small_text(fig)
+    darken_low_contrast_text(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
     image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
@@ -347,4 +394,5 @@ def describe_figure(fig) -> FigureText:
     return FigureText(caption=caption, alt=alt)
 
 
-__all__ = ["DPI", "MIN_TEXT_PT", "PALETTE_COLOURS", "raise_small_text", "stamp", "FigureText", "png_bytes", "describe_figure"]
+__all__ = ["DPI", "MIN_TEXT_PT", "PALETTE_COLOURS", "raise_small_text", "stamp",
+           "MIN_CONTRAST", "contrast", "darken_low_contrast_text", "FigureText", "png_bytes", "describe_figure"]

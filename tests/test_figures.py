@@ -107,3 +107,18 @@ def test_reports_on_synthetic_data_stamp_their_figures(tmp_path):
         assert reporting.FIGURE_BANNER is None
     finally:
         reporting.FIGURE_BANNER = None
+
+
+def test_figure_text_is_darkened_to_aa_contrast_keeping_its_hue():
+    from matplotlib.colors import rgb_to_hsv, to_rgb
+
+    fig = step_figure()
+    fig.text(0.5, 0.5, "Scotland 52,746", color="#E69F00")  # Okabe-Ito orange: about 2:1
+    assert figures.contrast(to_rgb("#E69F00")) < 3
+    assert figures.darken_low_contrast_text(fig) >= 1
+    label = next(t for t in fig.texts if t.get_text() == "Scotland 52,746")
+    assert figures.contrast(to_rgb(label.get_color())) >= figures.MIN_CONTRAST
+    hue = rgb_to_hsv(to_rgb(label.get_color()))[0]
+    assert abs(hue - rgb_to_hsv(to_rgb("#E69F00"))[0]) < 0.01
+    assert abs(figures.contrast((0, 0, 0)) - 21) < 1e-9
+    plt.close(fig)
