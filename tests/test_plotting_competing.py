@@ -49,3 +49,13 @@ def test_route_hidden_by_its_table_is_not_drawn():
     heights = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
     assert heights.max() <= 2 / 40 + 1e-12
     plt.close(ax.figure)
+
+
+def test_title_count_is_the_tables_number_of_children():
+    # Under late entry the largest risk set (40 here) is less than the children (55).
+    ax = plot_cumulative_incidence(cif_table(), threshold=5, children={"All": 55}, title="Routes")
+    assert ax.get_title(loc="left").endswith("(55 children)")
+    plt.close(ax.figure)
+    ax = plot_cumulative_incidence(cif_table(), threshold=5, title="Routes")
+    assert ax.get_title(loc="left").endswith("(40 children)")
+    plt.close(ax.figure)

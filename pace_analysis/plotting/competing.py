@@ -11,7 +11,7 @@ that, at every time, the bands and the "still waiting" remainder fill 100% of ch
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,7 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
                               show_exit: bool = True, step_days: float | None = 91,
                               max_years: float | None = None,
                               hide_routes: Sequence[str] | None = None,
+                              children: Mapping | None = None,
                               title: str | None = "Which route, and when",
                               xlabel: str = "Years since becoming looked after") -> Axes:
     """Share of children who have reached each route to permanence, over time.
@@ -92,6 +93,10 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
         that fewer than ``threshold`` children of the drawn group reached are never drawn
         either: a band of one or two children shows each child's step. In a stacked
         chart their share is left in the top band ("still waiting, or a route not shown").
+    children : mapping, optional
+        Number of children in each group (``{group: n}``), as the report's tables give
+        it; the title and the threshold use it. Default: the largest risk set of the
+        table, which under late entry is less than the number of children.
     title, xlabel : str
 
     Returns
@@ -110,6 +115,8 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
     if kind == "stacked" and len(groups) > 1:
         raise PaceError("a stacked plot shows one group: pass group=... or kind='lines'")
     sizes = curve_group_sizes(table) if len(table) else pd.Series(dtype=int)
+    if children is not None:
+        sizes = pd.Series({g: int(children.get(g, sizes.get(g, 0))) for g in groups}, dtype=int)
     hidden = [g for g in groups if sizes.get(g, 0) < threshold]
     shown = [g for g in groups if g not in hidden]
     small = set(small_routes(table[table["group"].isin(shown)], threshold)) | set(hide_routes or ())

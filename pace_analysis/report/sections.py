@@ -246,6 +246,7 @@ def routes_figure(ctx: ReportContext, cif, routes_table: Table | None = None):
         hide = [r for r in pd_unique(cif["route"]) if route_label(str(r), ctx.dataset.route_set) in labels]
     return plot_cumulative_incidence(cif, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
                                      step_days=91, max_years=5, hide_routes=hide,
+                                     children={g: len(ctx.local) for g in pd_unique(cif["group"])},
                                      title=f"Which route, and when: {ctx.authority}")
 
 
