@@ -32,6 +32,12 @@ from pace_analysis.report.table import Table, cell_text
 _MAX_ROUNDS = 500
 
 
+#: Tables whose cells are never hidden as secondary cells: the share table's counts add up,
+#: over the councils, to the national row every report prints, so hiding one council's
+#: count would be undone by the others' (Scotland = sum of the councils).
+NATIONAL_SUMS = ("share_by_years",)
+
+
 def protect_tables(tables: Mapping[str, Table], threshold: int, *, slug: str, area: str,
                    national: str, summary: Mapping | None = None) -> dict[str, int]:
     """Decide every table's suppression together; sets each :attr:`Table.mask`.
@@ -100,7 +106,8 @@ def protect_tables(tables: Mapping[str, Table], threshold: int, *, slug: str, ar
             hidden -= wasted
             continue
         cell = todo[0]
-        pick = _next_to_hide(cell, pub, truth, hidden, where, neighbours, threshold)
+        candidates = {c: w for c, w in where.items() if w[0] not in NATIONAL_SUMS}
+        pick = _next_to_hide(cell, pub, truth, hidden, candidates, neighbours, threshold)
         if pick is None:
             raise PaceError(f"cannot protect {cell}: no published cell left to hide")
         hidden.add(pick)
