@@ -32,9 +32,10 @@ from pace_analysis.report.table import Table, cell_text
 _MAX_ROUNDS = 500
 
 
-#: Tables whose cells are never hidden as secondary cells: the share table's counts add up,
-#: over the councils, to the national row every report prints, so hiding one council's
-#: count would be undone by the others' (Scotland = sum of the councils).
+#: Tables whose cells are hidden as secondary cells only when nothing else helps: the share
+#: table's counts add up, over the councils, to the national row every report prints, so
+#: hiding one council's count may be undone by the others' (Scotland = sum of the councils;
+#: the audit of the whole run checks it).
 NATIONAL_SUMS = ("share_by_years",)
 
 
@@ -108,6 +109,8 @@ def protect_tables(tables: Mapping[str, Table], threshold: int, *, slug: str, ar
         cell = todo[0]
         candidates = {c: w for c, w in where.items() if w[0] not in NATIONAL_SUMS}
         pick = _next_to_hide(cell, pub, truth, hidden, candidates, neighbours, threshold)
+        if pick is None:  # only a national-sum cell helps: the run's audit checks the councils
+            pick = _next_to_hide(cell, pub, truth, hidden, where, neighbours, threshold)
         if pick is None:
             raise PaceError(f"cannot protect {cell}: no published cell left to hide")
         hidden.add(pick)

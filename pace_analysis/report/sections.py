@@ -186,7 +186,12 @@ def tables(ctx: ReportContext, summary: dict | None = None, *, cif=None, funnel_
 
     out = {t.name: t for t in (share_by_years(ctx), median_by_age_group(ctx), routes_by_years(ctx, cif),
                                stage_durations(ctx), pace_aims(ctx), placement_moves(ctx))}
-    out["funnel"] = funnel_table if funnel_table is not None else funnel(ctx)[2]
+    if funnel_table is None:
+        import matplotlib.pyplot as plt
+
+        _title, fig, funnel_table = funnel(ctx)
+        plt.close(fig)
+    out["funnel"] = funnel_table
     protect_tables(out, ctx.threshold, slug=ctx.slug, area=ctx.authority, national=ctx.national,
                    summary=summary)
     return out
