@@ -157,7 +157,10 @@ def funnel(ctx: ReportContext):
     from pace_analysis.plotting.funnel import authority_funnel_figure
 
     title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold)
-    table = Table("funnel", row, COLUMNS["funnel"], population=int(row["denominator"].sum()) if len(row) else 0)
+    # population=None: zeros are shown, as in the run's funnel table beside the index
+    # (pace_analysis.html.funnel_section), which repeats these numbers; hiding a zero here
+    # would be undone there.
+    table = Table("funnel", row, COLUMNS["funnel"], population=None)
     return title, fig, table
 
 
