@@ -59,3 +59,17 @@ def test_title_count_is_the_tables_number_of_children():
     ax = plot_cumulative_incidence(cif_table(), threshold=5, title="Routes")
     assert ax.get_title(loc="left").endswith("(40 children)")
     plt.close(ax.figure)
+
+
+def test_routes_with_hidden_counts_are_merged_into_one_band():
+    table = cif_table()
+    more = table[table["route"] == "home"].assign(route="adoption", cif=lambda d: d["cif"] / 2)
+    table = pd.concat([table, more], ignore_index=True)
+    ax = plot_cumulative_incidence(table, threshold=2, merge_routes=["home", "adoption"], step_days=None)
+    got = bands(ax)
+    assert "area:merged" in got and "area:home" not in got and "area:adoption" not in got
+    band = next(c for c in ax.collections if c.get_gid() == "area:merged")
+    top = max(p.vertices[:, 1].max() for p in band.get_paths())
+    # Stacked on kinship (2/40), the band adds the two routes' sum at the end: 20/40 + 10/40.
+    assert abs(top - (2 + 30) / 40) < 1e-9
+    plt.close(ax.figure)

@@ -243,17 +243,26 @@ def cumulative_incidence(ctx: ReportContext):
 
 
 def routes_figure(ctx: ReportContext, cif, routes_table: Table | None = None):
-    """Stacked routes chart; no band for a route whose counts the routes table hides."""
+    """Stacked routes chart that shows no more than the routes table.
+
+    Permanence routes with a hidden count are drawn as one band when there are two or
+    more of them (their sum is published: reached permanence less the routes shown);
+    a single one, or "left care" with a hidden count, is not drawn.
+    """
     from pace_analysis.plotting.competing import plot_cumulative_incidence
     from pace_analysis.plotting.style import route_label
 
-    hide = []
+    hidden_codes: list[str] = []
     if routes_table is not None:
         hidden = routes_table.full_mask().any(axis=1)
         labels = set(routes_table.data.loc[hidden, "route"])
-        hide = [r for r in pd_unique(cif["route"]) if route_label(str(r), ctx.dataset.route_set) in labels]
+        hidden_codes = [str(r) for r in pd_unique(cif["route"])
+                        if route_label(str(r), ctx.dataset.route_set) in labels]
+    perm = [r for r in hidden_codes if r not in ("exit", "waiting")]
+    merge = perm if len(perm) >= 2 else []
+    hide = [r for r in hidden_codes if r not in merge and r != "waiting"]
     return plot_cumulative_incidence(cif, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
-                                     step_days=91, max_years=5, hide_routes=hide,
+                                     step_days=91, max_years=5, hide_routes=hide, merge_routes=merge,
                                      children={g: len(ctx.local) for g in pd_unique(cif["group"])},
                                      title=f"Which route, and when: {ctx.authority}")
 
