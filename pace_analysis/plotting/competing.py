@@ -95,7 +95,7 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
         either: a band of one or two children shows each child's step. In a stacked
         chart their share is left in the top band ("still waiting, or a route not shown").
     merge_routes : sequence of str, optional
-        Route codes drawn as one band ("other legal orders, together"): the routes whose
+        Route codes drawn as one band ("other routes to permanence, together"): the routes whose
         counts a table hides, when their sum is published (reached permanence less the
         routes shown), so that the chart shows no more than the tables.
     children : mapping, optional
