@@ -157,10 +157,9 @@ def funnel(ctx: ReportContext):
     from pace_analysis.plotting.funnel import authority_funnel_figure
 
     title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold)
-    # population=None: zeros are shown, as in the run's funnel table beside the index
-    # (pace_analysis.html.funnel_section), which repeats these numbers; hiding a zero here
-    # would be undone there.
-    table = Table("funnel", row, COLUMNS["funnel"], population=None)
+    # The council's population: a council of fewer than `threshold` children shows no
+    # figure, zeros included (the run's funnel table hides its numerator too).
+    table = Table("funnel", row, COLUMNS["funnel"], population=len(ctx.local))
     return title, fig, table
 
 
