@@ -157,7 +157,9 @@ def funnel(ctx: ReportContext):
     from pace_analysis.plotting.funnel import authority_funnel_figure
 
     title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold)
-    table = Table("funnel", row, COLUMNS["funnel"], population=int(row["denominator"].sum()) if len(row) else 0)
+    # The council's population: a council of fewer than `threshold` children shows no
+    # figure, zeros included (the run's funnel table hides its numerator too).
+    table = Table("funnel", row, COLUMNS["funnel"], population=len(ctx.local))
     return title, fig, table
 
 
@@ -186,7 +188,12 @@ def tables(ctx: ReportContext, summary: dict | None = None, *, cif=None, funnel_
 
     out = {t.name: t for t in (share_by_years(ctx), median_by_age_group(ctx), routes_by_years(ctx, cif),
                                stage_durations(ctx), pace_aims(ctx), placement_moves(ctx))}
-    out["funnel"] = funnel_table if funnel_table is not None else funnel(ctx)[2]
+    if funnel_table is None:
+        import matplotlib.pyplot as plt
+
+        _title, fig, funnel_table = funnel(ctx)
+        plt.close(fig)
+    out["funnel"] = funnel_table
     protect_tables(out, ctx.threshold, slug=ctx.slug, area=ctx.authority, national=ctx.national,
                    summary=summary)
     return out
@@ -235,17 +242,27 @@ def cumulative_incidence(ctx: ReportContext):
 
 
 def routes_figure(ctx: ReportContext, cif, routes_table: Table | None = None):
-    """Stacked routes chart; no band for a route whose counts the routes table hides."""
+    """Stacked routes chart that shows no more than the routes table.
+
+    Permanence routes with a hidden count are drawn as one band when there are two or
+    more of them (their sum is published: reached permanence less the routes shown);
+    a single one, or "left care" with a hidden count, is not drawn.
+    """
     from pace_analysis.plotting.competing import plot_cumulative_incidence
     from pace_analysis.plotting.style import route_label
 
-    hide = []
+    hidden_codes: list[str] = []
     if routes_table is not None:
         hidden = routes_table.full_mask().any(axis=1)
         labels = set(routes_table.data.loc[hidden, "route"])
-        hide = [r for r in pd_unique(cif["route"]) if route_label(str(r), ctx.dataset.route_set) in labels]
+        hidden_codes = [str(r) for r in pd_unique(cif["route"])
+                        if route_label(str(r), ctx.dataset.route_set) in labels]
+    perm = [r for r in hidden_codes if r not in ("exit", "waiting")]
+    merge = perm if len(perm) >= 2 else []
+    hide = [r for r in hidden_codes if r not in merge and r != "waiting"]
     return plot_cumulative_incidence(cif, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
-                                     step_days=91, max_years=5, hide_routes=hide,
+                                     step_days=91, max_years=5, hide_routes=hide, merge_routes=merge,
+                                     children={g: len(ctx.local) for g in pd_unique(cif["group"])},
                                      title=f"Which route, and when: {ctx.authority}")
 
 
