@@ -6,12 +6,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_STAMP  := $(VENV)/.installed-lab
+TEST_STAMP := $(VENV)/.installed-test
+LAB_PORT ?= 8888
+# JupyterLab refuses to run as root without --allow-root (CI and these machines run as root).
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 DATA   := data/synthetic
 RUN    ?= latest
 JOBS   ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test lint data bench lab clean
+.PHONY: help install report test lint data bench lab kernel nbfilter chromium clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -25,11 +30,34 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the package with its test tools
 
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	@touch $(LAB_STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab,browser]"
+	@touch $(TEST_STAMP)
+
+kernel: $(LAB_STAMP) ## Register the "pace-analysis" Jupyter kernel inside .venv (the notebooks ask for it)
+	$(BIN)/python -m ipykernel install --sys-prefix --name pace-analysis --display-name "pace-analysis"
+
+nbfilter: ## Install the git filter that strips notebook outputs on `git add`
+	@git rev-parse --git-dir >/dev/null 2>&1 && \
+	  git config filter.pace-nbclean.clean "$(abspath $(BIN))/python -m pace_analysis.nbclean" && \
+	  git config filter.pace-nbclean.required false || true
+
+chromium: ## Debian chromium + chromedriver for the browser test (apt-get when root and missing)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "the browser test needs /usr/bin/chromium and /usr/bin/chromedriver:" \
+	  "sudo apt-get install chromium chromium-driver" >&2; exit 1; fi
+
 report: $(STAMP) ## Validate the bundled synthetic data and build every authority report
 	$(BIN)/pace validate $(DATA)
 	$(BIN)/pace report --all --data $(DATA) --run $(RUN) --jobs $(JOBS)
 
-test: $(STAMP) ## Run the linter and the full test suite
+test: $(TEST_STAMP) kernel chromium ## Run the linter and the full test suite (with the JupyterLab browser test)
 	$(BIN)/ruff check pace_analysis tests benchmarks notebooks
 	$(BIN)/python -m pytest -q
 
@@ -42,10 +70,13 @@ data: $(STAMP) ## Regenerate the committed synthetic data (bit-identical for the
 bench: $(STAMP) ## Run every benchmark (prints ratios against a baseline measured in the same run)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lab: $(STAMP) ## Start JupyterLab on a registered kernel of this environment
-	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
-	$(BIN)/python -m ipykernel install --user --name pace-analysis --display-name "pace-analysis"
-	$(BIN)/jupyter lab notebooks/
+lab: $(LAB_STAMP) kernel nbfilter ## Start JupyterLab on 127.0.0.1 (prints the URL to open)
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))'); \
+	echo; echo "  Open http://127.0.0.1:$(LAB_PORT)/lab?token=$$token"; \
+	echo "  (notebooks/explore.ipynb; stop with Ctrl-C)"; echo; \
+	exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) \
+	  --ServerApp.port_retries=0 --IdentityProvider.token=$$token \
+	  --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
 clean: ## Remove the virtual environment and generated reports
 	rm -rf $(VENV) reports/*/ .pytest_cache .ruff_cache
