@@ -555,6 +555,7 @@ class Explorer:
         return area + (f" ({'; '.join(parts)})" if parts else "")
 
     def _figure(self, choice: Choice, drawn, hidden, protect: bool):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
 
@@ -574,6 +575,7 @@ class Explorer:
         risk = pd.concat([survival.at_risk_table(r, marks).assign(group=n) for n, r, _ in drawn],
                          ignore_index=True)
         fig = Figure(figsize=(11, 4.6 + 0.25 * len(names) + 0.45))
+        FigureCanvasAgg(fig)  # its own canvas: rendering never goes through pyplot
         longest = max(len(n) for n in names)
         widest = len(f"{int(risk['at_risk'].max()):,}")
         pad = 0.5 * widest * 9 * 0.62 + 6  # points: half the widest count, and a gap
