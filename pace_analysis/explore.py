@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -68,6 +69,8 @@ LEGAL_BASIS_LABELS = {"cso": "Compulsory supervision order", "s25": "Section 25 
 _XLABEL = {"looked_after_date": "Years since becoming looked after",
            "accommodated_date": "Years since first accommodated"}
 MAX_YEARS = 8
+#: Views (figure and tables) kept for widget values seen before.
+VIEWS_KEPT = 32
 
 
 # --------------------------------------------------------------------------- loading
@@ -235,6 +238,7 @@ class Explorer:
         self.disclosure = bool(disclosure)
         self._frames: dict[str, pd.DataFrame] = {}
         self._curves: dict[tuple, pd.DataFrame] = {}
+        self._views: OrderedDict[tuple, View] = OrderedDict()
 
     # ---------------------------------------------------------------- options
     @property
@@ -383,6 +387,14 @@ class Explorer:
                 self._curves[full] = (curve, self._row(name, rows, route, cif))
         return self._curves[full]
 
+    def _at_risk(self, key: tuple, rows: pd.DataFrame) -> pd.DataFrame:
+        """Numbers at risk of one group at 0, 1, ... :data:`MAX_YEARS` years, memoised."""
+        full = (*key, "at_risk")
+        if full not in self._curves:
+            marks = np.arange(0, MAX_YEARS + 1e-9, 1.0) * 365.25
+            self._curves[full] = survival.at_risk_table(rows, marks)
+        return self._curves[full]
+
     # ---------------------------------------------------------------- table
     def _row(self, name: str, rows: pd.DataFrame, route: str, cif) -> dict:
         row: dict = {"group": name, "children": int(rows["child_id"].nunique()),
@@ -509,10 +521,21 @@ class Explorer:
         -------
         View
         """
-        from pace_analysis.plotting.style import route_label
-
         choice = replace(choice or Choice(), **values)
         protect = self.disclosure if protect is None else protect
+        key = (choice, protect)
+        if key in self._views:  # the figure of a view is never changed once drawn
+            self._views.move_to_end(key)
+            return self._views[key]
+        view = self._update(choice, protect)
+        self._views[key] = view
+        if len(self._views) > VIEWS_KEPT:
+            self._views.popitem(last=False)
+        return view
+
+    def _update(self, choice: Choice, protect: bool) -> View:
+        from pace_analysis.plotting.style import route_label
+
         groups = self.groups(choice)
         head = "Age group" if choice.compare == "age_groups" else "Area"
         raw, shown = self._tables(groups, choice.route, protect)
@@ -572,8 +595,9 @@ class Explorer:
         follow = max(float(r["time_days"].max()) for _, r, _ in drawn) / 365.25
         xmax = float(min(MAX_YEARS, max(1, np.ceil(follow))))
         marks = np.arange(0, xmax + 1e-9, 1.0) * 365.25
-        risk = pd.concat([survival.at_risk_table(r, marks).assign(group=n) for n, r, _ in drawn],
+        risk = pd.concat([self._at_risk(k, r).assign(group=n) for n, r, k in drawn],
                          ignore_index=True)
+        risk = risk[risk["time_days"] <= marks[-1] + 1e-9]
         fig = Figure(figsize=(11, 4.6 + 0.25 * len(names) + 0.45))
         FigureCanvasAgg(fig)  # its own canvas: rendering never goes through pyplot
         longest = max(len(n) for n in names)
@@ -675,6 +699,16 @@ class Explorer:
         return paths
 
 
+#: Table look in the notebook: headings on one or two lines, figures aligned, no index.
+TABLE_STYLES = [
+    {"selector": "", "props": "border-collapse: collapse; font-size: 13px;"},
+    {"selector": "th", "props": "padding: 4px 10px; text-align: left; max-width: 11em;"
+                                "vertical-align: bottom; border-bottom: 1px solid #999;"},
+    {"selector": "td", "props": "padding: 3px 10px; text-align: right; white-space: nowrap;"},
+    {"selector": "td:first-child", "props": "text-align: left;"},
+]
+
+
 def download_link(data: bytes, filename: str, mime: str, text: str) -> str:
     """An HTML link that downloads *data* as *filename* in the browser (a data URI)."""
     payload = base64.b64encode(data).decode("ascii")
@@ -702,14 +736,15 @@ def dashboard(dataset: Dataset | Explorer, threshold: int = DEFAULT_THRESHOLD,
     ipywidgets.VBox
         The controls, the figure (an ``Image`` widget holding PNG bytes), a sentence, the
         table (HTML) and the download buttons. ``box.explorer`` is the :class:`Explorer`,
-        ``box.controls`` a dict of the control widgets by name.
+        ``box.controls`` a dict of the control widgets by name, ``box.image``,
+        ``box.message`` and ``box.table`` the output widgets.
     """
     import ipywidgets as w
 
     ex = dataset if isinstance(dataset, Explorer) else Explorer(dataset, threshold, disclosure)
     first, last = ex.years()
-    wide = {"description_width": "110px"}
-    box = w.Layout(width="360px")
+    wide = {"description_width": "95px"}
+    box = w.Layout(width="300px")
     c = {
         "area": w.Dropdown(options=ex.authorities(), description="Area", style=wide, layout=box),
         "age_group": w.Dropdown(options=ex.age_groups(), description="Age group",
@@ -728,7 +763,7 @@ def dashboard(dataset: Dataset | Explorer, threshold: int = DEFAULT_THRESHOLD,
                                   description="Legal basis", style=wide, layout=box),
         "years": w.IntRangeSlider(value=(first, last), min=first, max=last, step=1,
                                   description="Years started", continuous_update=False,
-                                  style=wide, layout=w.Layout(width="460px")),
+                                  style=wide, layout=w.Layout(width="620px")),
     }
     image = w.Image(format="png", layout=w.Layout(max_width="1100px"))
     image.add_class("pace-figure")
@@ -741,6 +776,7 @@ def dashboard(dataset: Dataset | Explorer, threshold: int = DEFAULT_THRESHOLD,
     links = w.HTML()
     links.add_class("pace-downloads")
     state: dict = {}
+    pngs: dict[Choice, bytes] = {}
 
     def current() -> Choice:
         years = None if c["years"].value == (first, last) else tuple(c["years"].value)
@@ -758,30 +794,28 @@ def dashboard(dataset: Dataset | Explorer, threshold: int = DEFAULT_THRESHOLD,
             message.value = f"<b>{exc}</b>"
             return
         state["view"] = view
-        image.value = ex.image(view) if view.figure is not None else b""
+        choice = current()
+        if choice not in pngs:  # a view seen before is not drawn again
+            pngs[choice] = ex.image(view) if view.figure is not None else b""
+        image.value = pngs[choice]
         image.layout.display = None if view.figure is not None else "none"
         message.value = f"<p>{view.message}</p>"
         table.value = (view.table.style.hide(axis="index")
-                       .set_table_attributes('class="pace-explore-table"').to_html())
+                       .set_table_attributes('class="pace-explore-table"')
+                       .set_table_styles(TABLE_STYLES).to_html())
         links.value = ""
 
     def download(fmt: str):
+        mime = {"csv": "text/csv", "png": "image/png", "svg": "image/svg+xml"}[fmt]
+
         def click(_button) -> None:
-            view = ex.update(current(), protect=True)  # exports are always protected
-            stem = "pace-explore"
-            if fmt == "csv":
-                data = view.data.to_csv(index=False, lineterminator="\n").encode("utf-8")
-                mime = "text/csv"
-            else:
-                data, mime = ex.image(view, fmt), ("image/png" if fmt == "png"
-                                                   else "image/svg+xml")
-            if not data:
+            paths = ex.export(current(), name="pace-explore")  # always protected
+            if fmt not in paths:
                 links.value = "Nothing to download: no group can be drawn."
                 return
-            paths = ex.export(current())
-            links.value = (download_link(data, f"{stem}.{fmt}", mime,
-                                         f"Download {stem}.{fmt}")
-                           + f" (also saved as {paths.get(fmt, paths['csv'])})")
+            links.value = (download_link(paths[fmt].read_bytes(), paths[fmt].name, mime,
+                                         f"Download {paths[fmt].name}")
+                           + f" (also saved as {paths[fmt]})")
         return click
 
     for b, fmt in zip(buttons, ("csv", "png", "svg"), strict=True):
@@ -792,14 +826,17 @@ def dashboard(dataset: Dataset | Explorer, threshold: int = DEFAULT_THRESHOLD,
     switch = ("" if ex.disclosure else
               "<b style='color:#B00020'>Disclosure control is OFF (analyst's own screen "
               "only); downloads are still protected.</b>")
+    column = w.Layout(overflow="visible", margin="0 12px 0 0")
     out = w.VBox([
-        w.HBox([w.VBox([c["area"], c["compare"], c["others"]]),
-                w.VBox([c["age_group"], c["route"], c["clock"]]),
-                w.VBox([c["sex"], c["legal_basis"], c["years"]])]),
-        w.HTML(switch), image, message, table, w.HBox(buttons), links,
+        w.HBox([w.VBox([c["area"], c["compare"], c["others"]], layout=column),
+                w.VBox([c["age_group"], c["route"], c["clock"]], layout=column),
+                w.VBox([c["sex"], c["legal_basis"]], layout=column)],
+               layout=w.Layout(flex_flow="row wrap", overflow="visible")),
+        c["years"], w.HTML(switch), image, message, table, w.HBox(buttons), links,
     ])
     out.explorer = ex
     out.controls = c
+    out.image, out.message, out.table = image, message, table
     out.view = lambda: state.get("view")
     return out
 

@@ -226,10 +226,11 @@ def test_dashboard_redraws_on_every_control(ex):
     assert list(c["area"].options) == ex.authorities()
     first, last = ex.years()
     assert (c["years"].min, c["years"].max) == (first, last)
-    images = [bytes(box.children[2].value)]
+    images = [bytes(box.image.value)]
     for name, value in (("area", "Fife"), ("age_group", "5-11"), ("route", "home"),
                         ("years", (first + 1, last)), ("compare", "age_groups")):
         c[name].value = value
-        images.append(bytes(box.children[2].value))
+        images.append(bytes(box.image.value))
         assert images[-1].startswith(b"\x89PNG") and images[-1] != images[-2], name
+    assert "by age group" in box.message.value and "Fife" in box.table.value
     assert np.all([len(i) > 1000 for i in images])

@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -86,9 +87,12 @@ def lab(tmp_path_factory):
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={repo / 'notebooks'}",
             f"--LabApp.user_settings_dir={base / 'settings'}",
             f"--LabApp.workspaces_dir={base / 'workspaces'}",
-            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         args.append("--allow-root")
+    news = base / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     log = open(base / "server.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(args, cwd=repo / "notebooks", env=env, stdout=log,
                             stderr=subprocess.STDOUT)
@@ -127,7 +131,7 @@ def browser():
     opts.binary_location = CHROMIUM
     for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
               "--disable-component-update", "--disable-sync", "--no-first-run",
-              "--disable-dev-shm-usage", "--window-size=1500,1300"):
+              "--disable-dev-shm-usage", "--window-size=1400,1900"):
         opts.add_argument(a)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(SERVER_WAIT)
@@ -149,8 +153,15 @@ def _wait(driver, predicate, timeout, what):
         except WebDriverException:
             return False
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.5).until(
-        safe, message=f"timed out waiting for {what}")
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.5).until(
+            safe, message=f"timed out waiting for {what}")
+    except TimeoutException:
+        shot = Path(tempfile.gettempdir()) / "pace-browser-timeout.png"
+        driver.save_screenshot(str(shot))  # what the page looked like, for the failure
+        raise TimeoutException(f"timed out waiting for {what} (page: {shot})") from None
 
 
 def _open(driver, lab, name):
@@ -252,11 +263,25 @@ def _nudge_years(driver, steps):
         handle.send_keys(Keys.ARROW_RIGHT)
 
 
+def _message(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    found = driver.find_elements(By.CSS_SELECTOR, ".pace-message")
+    return found[0].text if found else ""
+
+
 def _screenshot(driver, name):
+    """With PACE_SCREENSHOTS=1, save the explorer's output area as docs/img/<name>."""
+    from selenium.webdriver.common.by import By
+
+    if not os.environ.get("PACE_SCREENSHOTS"):
+        return
     docs = ROOT / "docs" / "img"
-    if os.environ.get("PACE_SCREENSHOTS"):  # set to refresh the docs' screenshots
-        docs.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(docs / name))
+    docs.mkdir(parents=True, exist_ok=True)
+    area = _figure(driver).find_element(
+        By.XPATH, "ancestor::div[contains(@class,'jp-OutputArea-output')][1]")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", area)
+    area.screenshot(str(docs / name))
 
 
 # ------------------------------------------------------------------------ tests
@@ -270,16 +295,19 @@ def test_explorer_draws_and_redraws_in_jupyterlab(lab, browser):
     before = _pixels(_figure(browser))
     assert before.std() > 10, "the first figure is blank"
     _screenshot(browser, "explore-scotland.png")
+    # (what, how, words the sentence under the figure then holds)
     changes = [
-        ("area", lambda: _choose(browser, "Area", text="Fife")),
-        ("age group", lambda: _choose(browser, "Age group", text="5-11")),
-        ("route", lambda: _choose(browser, "Route", text="Adoption order")),
-        ("years", lambda: _nudge_years(browser, 4)),
-        ("comparison", lambda: _choose(browser, "Compare", text="Age groups")),
+        ("area", lambda: _choose(browser, "Area", text="Fife"), "Fife"),
+        ("age group", lambda: _choose(browser, "Age group", text="5-11"), "aged 5-11"),
+        ("route", lambda: _choose(browser, "Route", text="Adoption order"), "adoption order"),
+        ("years", lambda: _nudge_years(browser, 4), "looked after 2012"),
+        ("comparison", lambda: _choose(browser, "Compare", text="Age groups"), "by age group"),
     ]
-    for what, change in changes:
+    for what, change, words in changes:
         src = _figure(browser).get_attribute("src")
         change()
+        _wait(browser, lambda d, words=words: words in _message(d), CHANGE_WAIT,
+              f"the sentence to say {words!r} after changing the {what}")
         _wait(browser, lambda d, src=src: _figure(d) is not None
               and _figure(d).get_attribute("src") != src, CHANGE_WAIT, f"a redraw after {what}")
         _wait(browser, lambda d: _figure(d).get_attribute("complete") == "true"
@@ -295,6 +323,27 @@ def test_explorer_draws_and_redraws_in_jupyterlab(lab, browser):
             _screenshot(browser, "explore-route.png")
     _screenshot(browser, "explore-age-groups.png")
     assert not _errors(browser)
+
+
+def test_downloads_are_links_to_protected_files(lab, browser):
+    from selenium.webdriver.common.by import By
+
+    if _figure(browser) is None:  # the explorer test ran first in this browser
+        _open(browser, lab, "explore.ipynb")
+        _run_all(browser)
+        _wait(browser, _figure, RUN_WAIT, "the first figure")
+    for label, mime in (("Table (CSV)", "data:text/csv;base64,"),
+                        ("Figure (SVG)", "data:image/svg+xml;base64,")):
+        button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button")
+                      if b.text.strip() == label)
+        button.click()
+        link = _wait(browser, lambda d, mime=mime: next(
+            (a for a in d.find_elements(By.CSS_SELECTOR, "a.pace-download")
+             if (a.get_attribute("href") or "").startswith(mime)), None),
+            CHANGE_WAIT, f"the {label} download link")
+        assert link.get_attribute("download").startswith("pace-explore.")
+    _, _, repo = lab
+    assert (repo / "reports" / "explore" / "pace-explore.csv").exists()
 
 
 @pytest.mark.parametrize("name", ["scra_replication.ipynb", "timeline_gallery.ipynb",
