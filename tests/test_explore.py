@@ -234,3 +234,35 @@ def test_dashboard_redraws_on_every_control(ex):
         assert images[-1].startswith(b"\x89PNG") and images[-1] != images[-2], name
     assert "by age group" in box.message.value and "Fife" in box.table.value
     assert np.all([len(i) > 1000 for i in images])
+
+
+def test_notebook_runs_under_papermill_from_the_root(tmp_path):
+    import papermill as pm
+
+    from pace_analysis.paths import repo_root
+
+    root = repo_root()
+    out = tmp_path / "explore.ipynb"
+    pm.execute_notebook(str(root / "notebooks" / "explore.ipynb"), str(out),
+                        kernel_name="python3", cwd=str(root), progress_bar=False)
+    import json
+
+    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_make_lab_binds_localhost_and_allows_root_only_as_root():
+    import os
+    import shutil
+    import subprocess
+
+    from pace_analysis.paths import repo_root
+
+    make = shutil.which("make")
+    assert make, "make is needed to build this project"
+    dry = subprocess.run([make, "-n", "-s", "lab"], cwd=repo_root(), capture_output=True,
+                         text=True, check=True).stdout
+    assert "--ip=127.0.0.1" in dry and "/lab?token=" in dry and "ServerApp.port_retries=0" in dry
+    assert ("--allow-root" in dry) == (os.geteuid() == 0)
