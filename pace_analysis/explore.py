@@ -239,6 +239,7 @@ class Explorer:
         self._frames: dict[str, pd.DataFrame] = {}
         self._curves: dict[tuple, pd.DataFrame] = {}
         self._views: OrderedDict[tuple, View] = OrderedDict()
+        self._allowed: dict[str, set] = {}
 
     # ---------------------------------------------------------------- options
     @property
@@ -301,21 +302,26 @@ class Explorer:
             self._frames[clock] = base
         return self._frames[clock]
 
+    def _options(self) -> dict[str, set]:
+        if not self._allowed:
+            self._allowed.update(
+                area=set(self.authorities()), age_group=set(self.age_groups()),
+                route={code for _, code in self.routes()},
+                compare={code for _, code in COMPARISONS},
+                sex={code for _, code in self.sexes()},
+                legal_basis={code for _, code in self.legal_bases()})
+        return self._allowed
+
     def _check(self, choice: Choice) -> None:
-        areas = self.authorities()
+        allowed = self._options()
         for a in (choice.area, *choice.others):
-            if a not in areas:
+            if a not in allowed["area"]:
                 raise PaceError(f"{a!r} is not in these data")
-        if choice.age_group not in self.age_groups():
-            raise PaceError(f"unknown age group {choice.age_group!r}")
-        if choice.route not in [code for _, code in self.routes()]:
-            raise PaceError(f"unknown route {choice.route!r}")
-        if choice.compare not in [code for _, code in COMPARISONS]:
-            raise PaceError(f"unknown comparison {choice.compare!r}")
-        if choice.sex not in [code for _, code in self.sexes()]:
-            raise PaceError(f"unknown sex {choice.sex!r}")
-        if choice.legal_basis not in [code for _, code in self.legal_bases()]:
-            raise PaceError(f"unknown legal basis {choice.legal_basis!r}")
+        for name, what in (("age_group", "age group"), ("route", "route"),
+                           ("compare", "comparison"), ("sex", "sex"),
+                           ("legal_basis", "legal basis")):
+            if getattr(choice, name) not in allowed[name]:
+                raise PaceError(f"unknown {what} {getattr(choice, name)!r}")
         if choice.years is not None and choice.years[0] > choice.years[1]:
             raise PaceError(f"years {choice.years} end before they start")
 
