@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# the kernel the notebooks ask for (papermill and JupyterLab), registered inside .venv
+	$(BIN)/python -m ipykernel install --sys-prefix --name pace-analysis --display-name "pace-analysis" >/dev/null
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the package with its test tools
