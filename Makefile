@@ -6,6 +6,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_STAMP  := $(VENV)/.installed-lab
+TEST_STAMP := $(VENV)/.installed-test
+LAB_PORT ?= 8888
+# JupyterLab refuses to run as root without --allow-root (CI and these machines run as root).
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 DATA   := data/synthetic
 RUN    ?= latest
 JOBS   ?= 2
@@ -13,7 +18,7 @@ JOBS   ?= 2
 .DEFAULT_GOAL := help
 AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: help install report test lint data bench lab clean browser
+.PHONY: help install report test lint data bench lab kernel nbfilter browser clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -23,17 +28,31 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# the kernel the notebooks ask for (papermill and JupyterLab), registered inside .venv
+	$(BIN)/python -m ipykernel install --sys-prefix --name pace-analysis --display-name "pace-analysis" >/dev/null
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the package with its test tools
 
-report: $(STAMP) ## Validate the bundled synthetic data and build every authority report
-	$(BIN)/pace validate $(DATA)
-	$(BIN)/pace report --all --data $(DATA) --run $(RUN) --jobs $(JOBS)
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	@touch $(LAB_STAMP)
 
-# The accessibility test (tests/test_accessibility.py) runs axe-core from npm in Debian's
-# headless chromium through selenium (the dev extra). As root (CI) missing packages are
-# installed with apt; otherwise the command to run is printed.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab,browser]"
+	@touch $(TEST_STAMP)
+
+kernel: $(LAB_STAMP) ## Register the "pace-analysis" Jupyter kernel inside .venv (the notebooks ask for it)
+	$(BIN)/python -m ipykernel install --sys-prefix --name pace-analysis --display-name "pace-analysis"
+
+nbfilter: ## Install the git filter that strips notebook outputs on `git add`
+	@git rev-parse --git-dir >/dev/null 2>&1 && \
+	  git config filter.pace-nbclean.clean "$(abspath $(BIN))/python -m pace_analysis.nbclean" && \
+	  git config filter.pace-nbclean.required false || true
+
+# The browser tests (axe-core accessibility check, JupyterLab explorer) drive Debian's
+# headless chromium through selenium; axe-core comes from npm. As root (CI) missing
+# packages are installed with apt; otherwise the command to run is printed.
 browser: ## Install chromium, chromium-driver and npm with apt if missing (root only)
 	@missing=""; \
 	for p in chromium:chromium chromedriver:chromium-driver npm:npm; do \
@@ -48,7 +67,11 @@ $(AXE): package.json package-lock.json | browser
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(AXE)
 
-test: $(STAMP) browser $(AXE) ## Run the linter and the full test suite
+report: $(STAMP) ## Validate the bundled synthetic data and build every authority report
+	$(BIN)/pace validate $(DATA)
+	$(BIN)/pace report --all --data $(DATA) --run $(RUN) --jobs $(JOBS)
+
+test: $(TEST_STAMP) kernel browser $(AXE) ## Run the linter and the full test suite (with the browser tests)
 	$(BIN)/ruff check pace_analysis tests benchmarks notebooks
 	$(BIN)/python -m pytest -q
 
@@ -61,10 +84,13 @@ data: $(STAMP) ## Regenerate the committed synthetic data (bit-identical for the
 bench: $(STAMP) ## Run every benchmark (prints ratios against a baseline measured in the same run)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lab: $(STAMP) ## Start JupyterLab on a registered kernel of this environment
-	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
-	$(BIN)/python -m ipykernel install --user --name pace-analysis --display-name "pace-analysis"
-	$(BIN)/jupyter lab notebooks/
+lab: $(LAB_STAMP) kernel nbfilter ## Start JupyterLab on 127.0.0.1 (prints the URL to open)
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))'); \
+	echo; echo "  Open http://127.0.0.1:$(LAB_PORT)/lab?token=$$token"; \
+	echo "  (notebooks/explore.ipynb; stop with Ctrl-C)"; echo; \
+	exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) \
+	  --ServerApp.port_retries=0 --IdentityProvider.token=$$token \
+	  --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
 clean: ## Remove the virtual environment and generated reports
 	rm -rf $(VENV) node_modules reports/*/ .pytest_cache .ruff_cache

@@ -54,8 +54,9 @@ def load_dataset(data_path: str, cache_dir: str | None = None):
     Parameters
     ----------
     data_path : str
-        Dataset folder, absolute or relative to the current directory (a notebook run
-        by hand from the repository root can use ``"data/synthetic"``).
+        Dataset folder, absolute, relative to the current directory or relative to the
+        repository root (:func:`pace_analysis.paths.find_data`), so ``"data/synthetic"``
+        works from JupyterLab (working folder ``notebooks/``) and from the root.
     cache_dir : str or None
         Folder written by :func:`write_cache` in the parent process of a batch run: the
         data were validated there once, so kernels read it as is. Empty: read and
@@ -69,14 +70,9 @@ def load_dataset(data_path: str, cache_dir: str | None = None):
         import pandas as pd
 
         return _note_synthetic(pd.read_pickle(Path(cache_dir) / "dataset.pkl"))
-    path = Path(data_path)
-    if not path.exists():
-        here = Path.cwd()
-        for parent in (here, *here.parents):
-            if (parent / "pyproject.toml").is_file() and (parent / data_path).exists():
-                path = parent / data_path
-                break
-    return _note_synthetic(_load_validated(path))
+    from pace_analysis.paths import find_data
+
+    return _note_synthetic(_load_validated(find_data(data_path)))
 
 
 #: Label stamped on every figure :func:`save_figure` publishes while the report's data are
@@ -271,10 +267,14 @@ def save_table(table, output_dir: str, name: str) -> None:
 def output_folder(output_dir: str, authority: str) -> Path:
     """The folder a notebook writes into: *output_dir*, or ``reports/adhoc/<slug>``.
 
-    A notebook run by hand (``papermill ... -p authority "Glasgow City"``) leaves
-    ``output_dir`` empty and gets ``reports/adhoc/<slug>`` under the current directory.
+    A notebook run by hand (``papermill ... -p authority "Glasgow City"``, or in
+    JupyterLab, whose working folder is ``notebooks/``) leaves ``output_dir`` empty and
+    gets ``reports/adhoc/<slug>`` in the repository's ignored ``reports/`` folder
+    (:func:`pace_analysis.paths.reports_dir`), never under ``notebooks/``.
     """
-    path = Path(output_dir) if output_dir else Path("reports") / "adhoc" / slugify(authority)
+    from pace_analysis.paths import reports_dir
+
+    path = Path(output_dir) if output_dir else reports_dir() / "adhoc" / slugify(authority)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
