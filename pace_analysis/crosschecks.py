@@ -13,18 +13,15 @@ Each is vectorised pandas and reports the one column and value a person has to f
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from pace_analysis.problems import Problems
 from pace_analysis.schema import MILESTONES, TABLES
 
-if TYPE_CHECKING:
-    from pace_analysis.validation import _Problems
 
-
-def _flag(out: _Problems, file: str, rule: str, mask, lines: np.ndarray, column: str,
+def _flag(out: Problems, file: str, rule: str, mask, lines: np.ndarray, column: str,
           raw: pd.DataFrame, message: Callable[[np.ndarray], list[str]] | list[str] | str
           ) -> None:
     mask = np.asarray(mask, dtype=bool)
@@ -44,7 +41,7 @@ def _iso(s: pd.Series, idx: np.ndarray) -> np.ndarray:
 
 
 def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series], file: str,
-                   lines: np.ndarray, out: _Problems) -> None:
+                   lines: np.ndarray, out: Problems) -> None:
     """Apply the cross-field rules of the journeys table, adding each problem to *out*.
 
     Parameters
@@ -57,7 +54,7 @@ def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series
         File name reported with each problem.
     lines : numpy.ndarray
         Line of each row in the file (header = 1).
-    out : _Problems
+    out : Problems
         Collector of :mod:`pace_analysis.validation`.
     """
     n = len(text)
@@ -160,7 +157,7 @@ def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series
 
 def check_placements(ptext: pd.DataFrame, praw: pd.DataFrame, pd_: dict[str, pd.Series],
                      pfile: str, plines: np.ndarray, jtext: pd.DataFrame,
-                     jd: dict[str, pd.Series], out: _Problems) -> None:
+                     jd: dict[str, pd.Series], out: Problems) -> None:
     """Apply the placement rules, within a placement and against its journey.
 
     Parameters
@@ -171,7 +168,7 @@ def check_placements(ptext: pd.DataFrame, praw: pd.DataFrame, pd_: dict[str, pd.
         The journeys table as stripped text.
     jd : dict of str to pandas.Series
         The journeys' parsed date columns.
-    out : _Problems
+    out : Problems
         Collector of :mod:`pace_analysis.validation`.
     """
     nat = pd.Series(pd.NaT, index=ptext.index, dtype="datetime64[ns]")

@@ -27,15 +27,16 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from pace_analysis import validation
 from pace_analysis.dataset import META_FILE, Dataset
 from pace_analysis.errors import DataValidationError, PaceError, Problem
+from pace_analysis.rawtable import RawTable, text_frame
 from pace_analysis.routes import DEFAULT_ROUTE_SET, RouteSet, load_route_set
 from pace_analysis.schema import TABLES
 
@@ -48,46 +49,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CORE_TIME = "2000-01-01T00:00:00Z"
 
 
-@dataclass
-class RawTable:
-    """A table read as text, before validation.
-
-    Attributes
-    ----------
-    name : str
-        ``"journeys"`` or ``"placements"``.
-    file : str
-        Where it came from, for problem reports (``"x.xlsx[journeys]"`` for a sheet).
-    frame : pandas.DataFrame
-        Every cell as ``str``; empty cells are ``""``.
-    lines : numpy.ndarray
-        For each row, the line (CSV) or sheet row (Excel) it starts on; the header is 1.
-    """
-
-    name: str
-    file: str
-    frame: pd.DataFrame
-    lines: np.ndarray
-
-
 # --------------------------------------------------------------------------- writing
-
-
-def _text_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Contract columns of *df* in schema order, every value an ISO date or text, '' if empty."""
-    columns = TABLES[table]
-    missing = [c.name for c in columns if c.name not in df.columns]
-    if missing:
-        raise PaceError(f"cannot write {table}: missing column(s) {', '.join(missing)}")
-    out = {}
-    for col in columns:
-        s = df[col.name]
-        if col.kind == "date":
-            d = pd.to_datetime(s, errors="raise")
-            out[col.name] = d.dt.strftime("%Y-%m-%d").where(d.notna(), "")
-        else:
-            out[col.name] = s.astype(object).where(s.notna(), "").astype(str)
-    return pd.DataFrame(out).reset_index(drop=True)
 
 
 def _csv_bytes(text: pd.DataFrame) -> bytes:
@@ -210,7 +172,7 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Pa
     """
     names = dataset_files(fmt)
     out = Path(out_dir)
-    texts = {table: _text_frame(getattr(dataset, table), table) for table in TABLES}
+    texts = {table: text_frame(getattr(dataset, table), table) for table in TABLES}
     meta = {"route_set": dataset.route_set.name}
     meta.update({k: v for k, v in _plain(dict(dataset.meta)).items() if k != "route_set"})
 
@@ -522,8 +484,6 @@ def read_dataset(path: str | Path, route_set: str | RouteSet | None = None,
     PaceError
         The path cannot be read.
     """
-    from pace_analysis import validation
-
     tables, meta = read_raw(path)
     rs = resolve_route_set(route_set, meta)
     if validate:

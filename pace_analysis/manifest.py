@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
 from functools import cache
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from pace_analysis import __version__
 from pace_analysis.errors import ReportError
+from pace_analysis.writing import write_text_atomic
 
 if TYPE_CHECKING:
     from pace_analysis.reports import RunSummary
@@ -92,11 +92,9 @@ def is_current(final: Path, key: str) -> bool:
 # --------------------------------------------------------------------------- atomic I/O
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside *path*, then rename it over *path*."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write text to a temporary file beside *path*, then rename it over *path*
+    (:func:`pace_analysis.writing.write_text_atomic`)."""
+    write_text_atomic(path, text)
 
 
 # --------------------------------------------------------------------------- run lock
