@@ -21,6 +21,7 @@ to fix. The rules comparing fields live in :mod:`pace_analysis.crosschecks`.
 from __future__ import annotations
 
 import difflib
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -60,7 +61,12 @@ def _suggest(value: str, choices: tuple[str, ...]) -> str:
 def _date_message(value: str) -> str:
     v = value.strip()
     if pd.Series([v]).str.fullmatch(_ISO).iloc[0]:
-        return f"{v} is not a real calendar date."
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            return f"{v} is not a real calendar date."
+        return (f"{v} is a real date, but year {v[:4]} is beyond the dates pace handles "
+                "(1900 to 2262); is the year mistyped?")
     if pd.Series([v]).str.fullmatch(_DMY).iloc[0]:
         return ("dates must be written YYYY-MM-DD (this looks like day/month/year; "
                 "in Excel format the column as yyyy-mm-dd).")
@@ -252,8 +258,9 @@ def validate_raw(journeys, placements, route_set: RouteSet
         _single_value_rules(text, raw, t.name, t.file, t.lines, route_set, out)
         parsed_dates[t.name] = _dates(text, raw, t.name, t.file, t.lines, out)
         texts[t.name] = text
+    leaves = tuple(r.code for r in route_set.routes if r.leaves_care)
     check_journeys(texts["journeys"], journeys.frame, parsed_dates["journeys"], journeys.file,
-                   journeys.lines, out)
+                   journeys.lines, out, leaves_care=leaves)
     check_placements(texts["placements"], placements.frame, parsed_dates["placements"],
                      placements.file, placements.lines, texts["journeys"],
                      parsed_dates["journeys"], out)

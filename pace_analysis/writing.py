@@ -27,7 +27,7 @@ MIN_FREE_BYTES = 50 * 1024 * 1024
 
 def os_message(exc: OSError, what: str | os.PathLike | None = None) -> str:
     """Plain text for an OS error, naming the file it concerns."""
-    name = exc.filename if exc.filename is not None else what
+    name = what if what is not None else exc.filename
     reason = exc.strerror or type(exc).__name__
     if exc.errno == errno.ENOSPC:
         reason = "no space left on the device"

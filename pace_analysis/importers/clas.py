@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from pace_analysis.authorities import get_authority
 from pace_analysis.dataset import Dataset
@@ -33,6 +32,7 @@ from pace_analysis.importers.rejects import (
 )
 from pace_analysis.routes import load_route_set
 from pace_analysis.schema import JOURNEY_COLUMNS, PLACEMENT_COLUMNS, SEXES
+from pace_analysis.yamlfile import load_yaml, parse_yaml
 
 TABLE_KEYS = {
     "children": ("child_id", "authority", "date_of_birth", "sex"),
@@ -66,13 +66,12 @@ def load_code_map(path: str | Path | None = None) -> CodeMap:
             encoding="utf-8")
         origin = "bundled clas_codes.yaml"
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PaceError(f"cannot read code map {path}: {exc}") from exc
+        text = None
         origin = str(path)
+    data = parse_yaml(text, origin) if text is not None else load_yaml(path, f"code map {path}")
     try:
-        data = yaml.safe_load(text)
+        if not isinstance(data, dict):
+            raise TypeError("the file must be a mapping of tables (children, episodes, ...)")
         columns = {}
         for table, keys in TABLE_KEYS.items():
             cols = {str(k): str(v).strip().upper() for k, v in data[table]["columns"].items()}
@@ -88,7 +87,7 @@ def load_code_map(path: str | Path | None = None) -> CodeMap:
         auth = data["children"].get("authority", "gss")
         auth = {str(k): str(v) for k, v in auth.items()} if isinstance(auth, dict) else str(auth)
         extract = data.get("extract_date")
-    except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise PaceError(f"code map {origin} is malformed: {exc}") from exc
     problems = [f"sex {k!r} -> {v!r}" for k, v in sex.items() if v not in SEXES]
     problems += [f"placement_type {k!r} -> {v!r}" for k, v in ptype.items()

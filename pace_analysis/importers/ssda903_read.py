@@ -20,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from pace_analysis.errors import PaceError
 from pace_analysis.importers.rejects import (
@@ -32,6 +31,7 @@ from pace_analysis.importers.rejects import (
     parse_dates,
     read_text_table,
 )
+from pace_analysis.yamlfile import load_yaml, parse_yaml
 
 HEADER_REQUIRED = ("CHILD", "SEX", "DOB")
 HEADER_OPTIONAL = ("ETHNIC", "UPN", "MOTHER", "MC_DOB")
@@ -109,12 +109,12 @@ def load_codes(path: str | Path | None = None) -> Codes903:
         text = resources.files("pace_analysis.importers").joinpath("ssda903_codes.yaml").read_text(
             encoding="utf-8")
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PaceError(f"cannot read code list {path}: {exc}") from exc
-    data = yaml.safe_load(text)
+        text = None
+    data = (parse_yaml(text, "bundled ssda903_codes.yaml") if text is not None
+            else load_yaml(path, f"code list {path}"))
     try:
+        if not isinstance(data, dict):
+            raise TypeError("the file must be a mapping with a 'years' key")
         years: dict[str, dict] = {}
         for name, spec in data["years"].items():
             y = normalise_year(name)
@@ -142,8 +142,9 @@ def load_codes(path: str | Path | None = None) -> Codes903:
             short_breaks=frozenset(data["short_breaks"]),
             new_placement_rne=frozenset(data["new_placement_rne"]),
         )
-    except (KeyError, TypeError) as exc:
-        raise PaceError(f"code list {path or 'bundled'} is malformed: {exc}") from exc
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise PaceError(f"code list {path or 'bundled'} is malformed: "
+                        f"{type(exc).__name__} {exc}") from exc
 
 
 # --------------------------------------------------------------------------- dates
