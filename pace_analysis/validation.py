@@ -20,8 +20,8 @@ to fix. The rules comparing fields live in :mod:`pace_analysis.crosschecks`.
 
 from __future__ import annotations
 
-import difflib
 import datetime as dt
+import difflib
 from collections.abc import Callable
 
 import numpy as np
