@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(command.module)
         module.configure_cli(parser)
-        args = parser.parse_args(argv[1:])
+        try:
+            args = parser.parse_args(argv[1:])
+        except SystemExit as exc:  # argparse's usage error (2) or --help (0)
+            return exc.code if isinstance(exc.code, int) else 2
         status = int(module.run_cli(args) or 0)
         sys.stdout.flush()
         return status

@@ -41,6 +41,7 @@ from pace_analysis.errors import DataValidationError, PaceError, Problem
 from pace_analysis.rawtable import RawTable, text_frame
 from pace_analysis.routes import DEFAULT_ROUTE_SET, RouteSet, load_route_set
 from pace_analysis.schema import TABLES
+from pace_analysis.writing import os_message
 from pace_analysis.yamlfile import load_yaml
 
 #: Output formats of :func:`write_dataset` and the file suffix each uses.
@@ -145,7 +146,8 @@ def dataset_files(fmt: str) -> tuple[str, ...]:
     return tuple(f"{table}{FORMATS[fmt]}" for table in TABLES)
 
 
-def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Path:
+def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv",
+                  extra_files: dict[str, bytes] | None = None) -> Path:
     """Write a dataset folder atomically and reproducibly.
 
     Parameters
@@ -157,6 +159,9 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Pa
         table files of *other* formats are removed so the folder holds one dataset.
     fmt : {"csv", "csv.gz", "parquet", "xlsx"}
         File format (see the module docstring).
+    extra_files : dict of str to bytes, optional
+        Further files (e.g. an importer's ``rejects.csv``) written in the same step, so
+        the dataset never appears without them.
 
     Returns
     -------
@@ -179,37 +184,54 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Pa
     meta = {"route_set": dataset.route_set.name}
     meta.update({k: v for k, v in _plain(dict(dataset.meta)).items() if k != "route_set"})
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    if out.exists() and not out.is_dir():
+        raise PaceError(f"cannot write dataset: {out} exists and is not a folder")
+    extra = dict(extra_files or {})
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise PaceError(os_message(exc, out)) from None
+    try:
+        _write_into(tmp, out, texts, meta, names, fmt, extra)
+    except OSError as exc:
+        raise PaceError(os_message(exc, out)) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _write_into(tmp: Path, out: Path, texts: dict, meta: dict, names: tuple[str, ...], fmt: str,
+                extra: dict[str, bytes]) -> None:
+    """Write every file into *tmp*, then move them into *out* (see :func:`write_dataset`)."""
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the dataset folder should not be
-    try:
-        if fmt == "xlsx":
-            _write_workbook(texts, tmp / WORKBOOK)
-        else:
-            for table, text in texts.items():
-                path = tmp / f"{table}{FORMATS[fmt]}"
-                if fmt == "parquet":
-                    _write_parquet(text, table, path)
-                else:
-                    _write_csv(text, path, compress=fmt == "csv.gz")
-        (tmp / META_FILE).write_text(
-            yaml.safe_dump(meta, sort_keys=True, allow_unicode=True), encoding="utf-8"
-        )
-        if not out.exists():
-            os.rename(tmp, out)
-            return out
-        if not out.is_dir():
-            raise PaceError(f"cannot write dataset: {out} exists and is not a folder")
-        for name in (*names, META_FILE):
-            os.replace(tmp / name, out / name)
-        stale = {f"{t}{s}" for t in TABLES for s in FORMATS.values()} | {WORKBOOK}
-        for name in sorted(stale - set(names)):
-            (out / name).unlink(missing_ok=True)
-        return out
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    if fmt == "xlsx":
+        _write_workbook(texts, tmp / WORKBOOK)
+    else:
+        for table, text in texts.items():
+            path = tmp / f"{table}{FORMATS[fmt]}"
+            if fmt == "parquet":
+                _write_parquet(text, table, path)
+            else:
+                _write_csv(text, path, compress=fmt == "csv.gz")
+    (tmp / META_FILE).write_text(
+        yaml.safe_dump(meta, sort_keys=True, allow_unicode=True), encoding="utf-8"
+    )
+    for name, data in extra.items():
+        (tmp / name).write_bytes(data)
+    for name in os.listdir(tmp):
+        with open(tmp / name, "rb") as fh:
+            os.fsync(fh.fileno())
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    for name in (*names, META_FILE, *extra):
+        os.replace(tmp / name, out / name)
+    stale = {f"{t}{s}" for t in TABLES for s in FORMATS.values()} | {WORKBOOK}
+    for name in sorted(stale - set(names)):
+        (out / name).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- reading

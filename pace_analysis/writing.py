@@ -84,16 +84,20 @@ def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
     Raises
     ------
     PaceError
-        When *out* is an input file, the folder of an input file, a folder inside an
-        input folder, or a folder holding an input.
+        When *out* is an input file, the folder holding an input file, a folder holding
+        an input, or (for an input that is a folder) any folder inside it.
     """
     o = Path(out).resolve()
     for i in inputs:
         p = Path(i).resolve()
-        if o == p and p.is_file():
+        if o == p and not p.is_dir():
             raise PaceError(f"{what} {out} is an input file; choose a new folder")
-        folder = p if p.is_dir() else p.parent
-        if _inside(o, folder) or (p.is_dir() and _inside(p, o)):
+        if p.is_dir():
+            # An input folder (a dataset): nothing may be written in or around it.
+            if _inside(o, p) or _inside(p, o):
+                raise PaceError(f"{what} {out} would write into the folder holding the input "
+                                f"{i}; choose a folder of its own for the output")
+        elif o == p.parent or _inside(p, o):
             raise PaceError(f"{what} {out} would write into the folder holding the input {i}; "
                             "choose a folder of its own for the output")
 

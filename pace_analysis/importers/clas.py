@@ -101,9 +101,33 @@ def load_code_map(path: str | Path | None = None) -> CodeMap:
     if problems:
         raise PaceError(f"code map {origin}: mappings onto values the contract does not have: "
                         + "; ".join(problems))
-    return CodeMap(str(data.get("date_format", "%Y-%m-%d")),
-                   pd.Timestamp(extract) if extract else None, columns, sex, auth, dest, ptype,
-                   legal)
+    fmt = _check_date_format(data.get("date_format", "%Y-%m-%d"), origin)
+    return CodeMap(fmt, _check_extract(extract, origin), columns, sex, auth, dest, ptype, legal)
+
+
+def _check_date_format(fmt, origin: str) -> str:
+    """A strftime date format that writes and reads back a day, month and year."""
+    probe = date(2019, 2, 13)
+    try:
+        text = probe.strftime(str(fmt))
+        back = pd.to_datetime(text, format=str(fmt), errors="raise")
+        ok = back.date() == probe
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise PaceError(f"code map {origin}: date_format {fmt!r} is not a date format with a "
+                        "day, month and year (e.g. '%d/%m/%Y' or '%Y-%m-%d')")
+    return str(fmt)
+
+
+def _check_extract(value, origin: str) -> pd.Timestamp | None:
+    if value in (None, ""):
+        return None
+    try:
+        return pd.Timestamp(date.fromisoformat(str(value)))
+    except ValueError:
+        raise PaceError(f"code map {origin}: extract_date {value!r} is not a date in the form "
+                        "YYYY-MM-DD") from None
 
 
 def _read(path: str, table: str, cmap: CodeMap, log: RejectLog, notes: list[str],
