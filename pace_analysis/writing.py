@@ -28,7 +28,7 @@ MIN_FREE_BYTES = 50 * 1024 * 1024
 def os_message(exc: OSError, what: str | os.PathLike | None = None) -> str:
     """Plain text for an OS error, naming the file it concerns."""
     name = what if what is not None else exc.filename
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or str(exc) or type(exc).__name__
     if exc.errno == errno.ENOSPC:
         reason = "no space left on the device"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

@@ -125,7 +125,7 @@ def test_write_is_atomic_when_a_new_folder_fails(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pio, "_write_csv", lambda text, path, compress: (
         path.write_text("half") if "journeys" in path.name else boom()))
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(PaceError, match="disk full"):
         write_dataset(small_dataset(), tmp_path / "new", "csv")
     assert list(tmp_path.iterdir()) == []  # neither the folder nor a temporary one
 
