@@ -646,23 +646,24 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
 
 
 def _wait_for_workers(pool, futures: dict, results: dict) -> None:
-    """After an interruption: collect the workers' results (a second signal is ignored)."""
-    import contextlib
+    """After an interruption: collect the workers' results (a further signal is ignored)."""
+    from concurrent.futures import CancelledError
 
     for fut, name in futures.items():
         while True:
             try:
-                if fut.cancelled():
-                    break
-                res = fut.result()
-                results[res.authority] = res
+                exc = fut.exception()  # waits; returns (never raises) the worker's exception
+                break
+            except CancelledError:
+                exc = CancelledError()
                 break
             except (KeyboardInterrupt, Terminated):
-                continue
-            except Exception:  # noqa: BLE001 - a worker's own failure: it is interrupted
-                with contextlib.suppress(Exception):
-                    results[name] = AuthorityResult(name, slugify(name), "interrupted")
-                break
+                continue  # a second Ctrl-C while the kernels stop
+        if exc is None:
+            res = fut.result()
+            results[res.authority] = res
+        else:
+            results[name] = AuthorityResult(name, slugify(name), "interrupted")
 
 
 def _load_validated(path: Path):
