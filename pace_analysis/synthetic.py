@@ -590,6 +590,9 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         choices=["csv", "csv.gz", "parquet", "ssda903"],
                         help="file format (default csv.gz); ssda903 writes England's annual "
                              "Header and Episodes returns instead, for the importer")
+    parser.add_argument("--multi-year", action="store_true",
+                        help="with --format ssda903: one Header and one Episodes file for all "
+                             "years (as a case-system extract), not one pair per return year")
     parser.add_argument("--calibration", nargs="?", const="", default=None, metavar="DIR",
                         help="print the calibration table: of freshly generated data "
                              "(--seed, --scale, window), or of the dataset in DIR")
@@ -672,10 +675,16 @@ def run_cli(args: argparse.Namespace) -> int:
 
         dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
                            progress=True)
-        files = write_ssda903(dataset, args.out)
-        print(f"wrote {len(files) // 2} SSDA903 return years ({len(files)} files) to {args.out}; "
-              "re-import with: pace import ssda903 --older-years-as 2022/23 "
-              f"--extract-date {args.extract_date} ...")
+        # The returns from the one holding --start (journeys open then are re-reported in
+        # it, as a real return re-reports every open episode) to the one holding the extract.
+        first = args.start.year - (args.start.month < 4)
+        last = args.extract_date.year - (args.extract_date.month < 4)
+        years = [f"{y}/{(y + 1) % 100:02d}" for y in range(first, last + 1)]
+        files = write_ssda903(dataset, args.out, years=years, single_file=args.multi_year)
+        what = (f"one multi-year file pair ({years[0]} to {years[-1]})" if args.multi_year
+                else f"{len(files) // 2} SSDA903 return years ({years[0]} to {years[-1]})")
+        print(f"wrote {what} to {args.out}; re-import with: pace import ssda903 "
+              f"--extract-date {args.extract_date} --header ... --episodes ...")
         return 0
     from pace_analysis.io import write_dataset
 

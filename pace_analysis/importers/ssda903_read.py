@@ -243,7 +243,11 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
         years_seen = pd.concat([y_start, y_end]).dropna()
         if years_seen.empty:
             raise ImportFatalError(f"{path}: no valid DECOM or DEC date; cannot tell its years")
-        lo, hi = int(years_seen.min()), int(years_seen.max())
+        # The extract is complete from the return year of its earliest end date: periods
+        # that began before then are late entries (or of unknown start without RNE S).
+        ended = _start_year(dec).dropna()
+        lo = int(ended.min()) if len(ended) else int(years_seen.min())
+        hi = int(years_seen.max())
         first_yr, yr = f"{lo}/{(lo + 1) % 100:02d}", f"{hi}/{(hi + 1) % 100:02d}"
         notes.append(f"{t.path}: episodes from return years {first_yr} to {yr} (one multi-year "
                      "file; each episode checked against its own year's code list)")
