@@ -36,6 +36,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -316,7 +317,7 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
     result = AuthorityResult(authority, slug, "built")
     executed = tmp / "report.ipynb"
     try:
-        log.line(f"pace-analysis {__version__}: {authority} from {notebook}")
+        log.line(f"pace-analysis {__version__}: {authority} from {notebook.name}")
         log.line("parameters: " + json.dumps({k: v for k, v in params.items()
                                               if k not in PATH_PARAMETERS}, sort_keys=True))
         for attempt in range(1, KERNEL_ATTEMPTS + 1):
@@ -343,10 +344,12 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                 log.line(f"kernel failure ({type(exc).__name__}: {exc}); retrying")
         if stop.is_set():
             raise BatchStopped()
+        scrub_paths(executed, _machine_paths(params, tmp))
         export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
         result.seconds = time.perf_counter() - started
         log.line(f"built in {result.seconds:.1f}s")
         log.close()
+        scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
         write_atomic(tmp / BUILD_FILE, json.dumps({"key": key, "authority": authority,
                                                    "status": "built"}, indent=1))
     except BatchStopped:
@@ -368,17 +371,51 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
         log.line(f"FAILED: {result.describe()}")
         log.fh.write(traceback.format_exc())
         log.close()
+        scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
         # Keep the log and the executed notebook for diagnosis; never a stale or half report.
         for name in list(os.listdir(tmp)):
             if name not in {"run.log", "report.ipynb"}:
                 p = tmp / name
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         if executed.exists():
+            scrub_paths(executed, _machine_paths(params, tmp))
             _keep_failed_notebook(executed, tmp / "failed.ipynb")
         write_atomic(tmp / BUILD_FILE, json.dumps({"key": None, "authority": authority,
                                                    "status": "failed"}, indent=1))
     _swap_in(tmp, final)
     return result
+
+
+def _machine_paths(params: dict, tmp: Path) -> dict[str, str]:
+    """Absolute paths of this machine that may appear in a notebook, and their stand-ins."""
+    paths = {
+        str(tmp): "<report folder>",
+        str(params.get("cache_dir") or ""): "<cache>",
+        str(params.get("data_path") or ""): "<data>",
+        str(PACKAGE_DIR.parent): "<pace-analysis>",
+        sys.prefix: "<python>",
+        sys.base_prefix: "<python>",
+        tempfile.gettempdir(): "<tmp>",
+        str(Path.home()): "~",
+    }
+    return {k: v for k, v in paths.items() if k and k not in ("/", ".")}
+
+
+def scrub_paths(path: Path, paths: dict[str, str]) -> None:
+    """Replace absolute paths of this machine in a text file by neutral stand-ins.
+
+    Executed notebooks carry the injected parameters (data, cache and output folders) and
+    warnings that name library files; none of those belong in a published report.
+    Longer paths are replaced first, so a folder inside another keeps its own stand-in.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    for old in sorted(paths, key=len, reverse=True):
+        text = text.replace(old, paths[old])
+        text = text.replace(json.dumps(old)[1:-1], paths[old])  # as escaped inside JSON
+    write_atomic(path, text)
 
 
 def _keep_failed_notebook(executed: Path, target: Path) -> None:
@@ -550,13 +587,15 @@ def run_reports(
                         + _incomplete_note(summary))
         summary.seconds = time.perf_counter() - started
         write_manifest(run_dir, summary, previous, {
-            "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
-            "notebook": str(notebook), "notebook_hash": notebook_digest,
+            # As given (no absolute path of this machine in any output).
+            "data_path": str(data) if not Path(data).is_absolute() else Path(data).name,
+            "data_hash": data_digest, "package_hash": package_digest,
+            "notebook": notebook.name, "notebook_hash": notebook_digest,
             "authorities": present, "any_names": any_names, "synthetic": synthetic,
             "extract_max": extract_max,
         }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
             "window_end": window_end, "show_timelines": bool(show_timelines),
-            "kernel": f"{KERNEL_NAME} ({sys.executable})"})
+            "kernel": f"{KERNEL_NAME} (this interpreter, Python {sys.version.split()[0]})"})
     if stopped is not None:
         raise stopped
     return summary

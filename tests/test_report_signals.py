@@ -112,6 +112,12 @@ def test_signal_during_batch_keeps_previous_outputs_and_leaves_no_temporary_file
     assert all((run / s / "report.html").is_file()
                for s in ("glasgow-city", "fife", "north-lanarkshire"))
     assert _child_level_files(tmpdir) == []
+    # No output names a folder of this machine (data, cache, package, interpreter).
+    machine = [str(tmp_path), str(data), str(Path(__file__).resolve().parents[1]), sys.prefix]
+    for f in run.rglob("*"):
+        if f.is_file() and f.suffix in {".ipynb", ".html", ".log", ".json", ".csv"}:
+            text = f.read_text(encoding="utf-8", errors="replace")
+            assert not [m for m in machine if m in text], f
 
 
 def test_next_run_removes_a_cache_left_by_a_killed_run(tmp_path):
