@@ -175,9 +175,20 @@ def versions() -> dict[str, str]:
 def read_manifest(run_dir: Path) -> dict:
     """The manifest of an earlier run in *run_dir*, or ``{}`` when there is none (or it is unreadable)."""
     try:
-        return json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    # A damaged or hand-edited manifest is never trusted: keep only well-formed parts.
+    if not isinstance(data, dict):
+        return {}
+    if not isinstance(data.get("inputs"), dict):
+        data["inputs"] = {}
+    rows = data.get("authorities")
+    data["authorities"] = [r for r in rows if isinstance(r, dict)
+                           and isinstance(r.get("authority"), str)
+                           and isinstance(r.get("slug"), str)
+                           and isinstance(r.get("status"), str)] if isinstance(rows, list) else []
+    return data
 
 
 def write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: dict,

@@ -77,3 +77,11 @@ def test_lock_whose_pid_now_belongs_to_another_process_is_taken_over(tmp_path):
     (run_dir / ".lock").write_text("garbage")
     with manifest.run_lock(run_dir):
         pass
+
+
+@pytest.mark.parametrize("text", ['[1, 2]', '{"inputs": 3, "authorities": {"a": 1}}',
+                                  '{"authorities": [{"slug": "fife"}, 7]}', '{"inputs"'])
+def test_damaged_manifest_is_never_trusted(tmp_path, text):
+    (tmp_path / manifest.MANIFEST).write_text(text, encoding="utf-8")
+    data = manifest.read_manifest(tmp_path)
+    assert data.get("inputs", {}) == {} and data.get("authorities", []) == []
