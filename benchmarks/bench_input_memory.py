@@ -2,9 +2,10 @@
 
 Baseline (named, measured in the same run): reading a normal dataset whose
 ``journeys.csv.gz`` is synthetic data of about the same compressed size as each
-pathological file. Each read runs in a fresh Python process; its peak resident memory
-(``ru_maxrss``) less the same process's memory just before the read is the cost of the
-read. Printed: input size, peak MB per input MB, and the ratio to the baseline.
+pathological file. Each read runs in a fresh Python process and reports its peak resident
+memory (``ru_maxrss``); a process that only imports the package gives the floor, and the
+peak above it is the cost of the read. Printed: input size, peak, read cost per input MB,
+and the peak as a ratio to the baseline's.
 
 Pathological files (each replaces ``journeys`` in a copy of the normal dataset):
 
@@ -30,18 +31,20 @@ CHILD = r"""
 import resource, sys
 from pace_analysis.io import read_raw
 from pace_analysis.errors import PaceError
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:
-    read_raw(sys.argv[1])
-    outcome = "read"
-except PaceError as exc:
-    outcome = "refused: " + (exc.problems[0].rule if getattr(exc, "problems", None) else "error")
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(peak - before, outcome)
+outcome = "import only"
+if sys.argv[1] != "-":
+    try:
+        read_raw(sys.argv[1])
+        outcome = "read"
+    except PaceError as exc:
+        outcome = "refused: " + (exc.problems[0].rule if getattr(exc, "problems", None)
+                                 else "error")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, outcome)
 """
 
 
-def _measure(folder: Path) -> tuple[float, str]:
+def _measure(folder: Path | str) -> tuple[float, str]:
+    """Peak resident MB of a fresh process reading *folder* ('-': importing only)."""
     out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], capture_output=True,
                          text=True, check=True).stdout.split(maxsplit=1)
     return int(out[0]) / 1024, out[1].strip()  # ru_maxrss is in KB on Linux
@@ -84,17 +87,19 @@ def main() -> None:
             folder = _variant(base, root, name, data, compress)
             f = folder / ("journeys.csv.gz" if compress else "journeys.csv")
             cases.append((name, folder, f.stat().st_size))
+        floor, _ = _measure("-")
         rows = []
         for name, folder, nbytes in cases:
             peak, outcome = _measure(folder)
             rows.append((name, nbytes / 2**20, peak, outcome))
-        base_per_mb = rows[0][2] / rows[0][1]
-        print(f"{'input':<20} {'journeys MB':>11} {'peak MB':>8} {'MB per MB':>10} "
-              f"{'x baseline':>10}  outcome")
+        base = rows[0][2]
+        print(f"process peak after imports only: {floor:.1f} MB (subtracted below)")
+        print(f"{'input':<20} {'journeys MB':>11} {'peak MB':>8} {'read MB':>8} "
+              f"{'read MB/MB':>10} {'peak x baseline':>15}  outcome")
         for name, mb, peak, outcome in rows:
-            per = peak / mb
-            print(f"{name:<20} {mb:>11.2f} {peak:>8.1f} {per:>10.1f} {per / base_per_mb:>10.2f}"
-                  f"  {outcome}")
+            read = max(peak - floor, 0.0)
+            print(f"{name:<20} {mb:>11.2f} {peak:>8.1f} {read:>8.1f} {read / mb:>10.1f} "
+                  f"{peak / base:>15.2f}  {outcome}")
 
 
 if __name__ == "__main__":
