@@ -85,3 +85,16 @@ def test_damaged_manifest_is_never_trusted(tmp_path, text):
     (tmp_path / manifest.MANIFEST).write_text(text, encoding="utf-8")
     data = manifest.read_manifest(tmp_path)
     assert data.get("inputs", {}) == {} and data.get("authorities", []) == []
+
+
+def test_a_truncated_failed_notebook_is_not_kept_as_invalid_json(tmp_path):
+    from pace_analysis.reports import _keep_failed_notebook
+
+    executed = tmp_path / "report.ipynb"
+    executed.write_text('{"cells": [{"source": "x"', encoding="utf-8")
+    _keep_failed_notebook(executed, tmp_path / "failed.ipynb")
+    assert not (tmp_path / "failed.ipynb").exists() and not executed.exists()
+    assert "not saved whole" in (tmp_path / "failed.txt").read_text(encoding="utf-8")
+    executed.write_text('{"cells": []}', encoding="utf-8")
+    _keep_failed_notebook(executed, tmp_path / "failed.ipynb")
+    assert json.loads((tmp_path / "failed.ipynb").read_text(encoding="utf-8")) == {"cells": []}
