@@ -145,3 +145,17 @@ def test_random_903_files_import_into_data_that_validate(tmp_path_factory, heads
         return  # nothing accepted: a clean, named refusal is a valid outcome
     problems = validate_dataset(res.dataset)
     assert not [p for p in problems if p.severity == "error"], [p.format() for p in problems]
+
+
+def test_header_dob_in_1850_is_rejected_so_the_import_validates(tmp_path):
+    head = tmp_path / "header.csv"
+    head.write_text("CHILD,SEX,DOB\nA,1,01/01/1850\nB,2,01/01/2011\n")
+    eps = tmp_path / "episodes.csv"
+    eps.write_text("CHILD,DECOM,RNE,LS,PLACE,DEC,REC\n"
+                   "A,01/05/2015,S,C2,U4,01/06/2016,E43\n"
+                   "B,01/05/2015,S,C2,U4,01/06/2016,E43\n")
+    res = import_ssda903([head], [eps], extract_date="2017-03-31")
+    dob = res.rejects[res.rejects["rule"] == "date_range"]
+    assert list(dob["column"]) == ["DOB"] and list(dob["line"]) == [2]
+    assert list(res.dataset.journeys["child_id"]) == ["B"]
+    assert not [p for p in validate_dataset(res.dataset) if p.severity == "error"]
