@@ -360,7 +360,9 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
         result.seconds = time.perf_counter() - started
         return result
     except Exception as exc:  # noqa: BLE001 - one failure must not stop the others
-        if stop.is_set():
+        # Ctrl-C in a terminal reaches the kernels too (same process group): a cell stopped
+        # by KeyboardInterrupt is the interruption, not a failure of this authority.
+        if stop.is_set() or getattr(exc, "ename", None) == "KeyboardInterrupt":
             log.close()
             shutil.rmtree(tmp, ignore_errors=True)
             result.status = "interrupted"
