@@ -3,7 +3,7 @@
 Baseline (named, measured in the same run): reading a normal dataset whose
 ``journeys.csv.gz`` is synthetic data of about the same compressed size as each
 pathological file. Each read runs in a fresh Python process and reports its peak resident
-memory (``ru_maxrss``); a process that only imports the package gives the floor, and the
+memory (``VmHWM``, in KB); a process that only imports the package gives the floor, and the
 peak above it is the cost of the read. Printed: input size, peak, read cost per input MB,
 and the peak as a ratio to the baseline's.
 
@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import resource, sys
+import sys
 from pace_analysis.io import read_raw
 from pace_analysis.errors import PaceError
 outcome = "import only"
@@ -39,7 +39,9 @@ if sys.argv[1] != "-":
     except PaceError as exc:
         outcome = "refused: " + (exc.problems[0].rule if getattr(exc, "problems", None)
                                  else "error")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, outcome)
+# VmHWM: this process's own peak (ru_maxrss would carry the parent's peak over the fork).
+hwm = next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
+print(int(hwm.split()[1]), outcome)
 """
 
 
@@ -47,7 +49,7 @@ def _measure(folder: Path | str) -> tuple[float, str]:
     """Peak resident MB of a fresh process reading *folder* ('-': importing only)."""
     out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], capture_output=True,
                          text=True, check=True).stdout.split(maxsplit=1)
-    return int(out[0]) / 1024, out[1].strip()  # ru_maxrss is in KB on Linux
+    return int(out[0]) / 1024, out[1].strip()
 
 
 def _variant(base: Path, root: Path, name: str, data: bytes, compress: bool) -> Path:

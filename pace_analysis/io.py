@@ -299,7 +299,7 @@ MAX_LINE_BYTES = 1 << 20
 #: Empty lines (nothing but separators and spaces) tolerated beyond the number of lines with values.
 MAX_EXTRA_EMPTY_LINES = 10_000
 #: A compressed file expanding more than this many times is refused (real CSVs: 5-15).
-MAX_GZIP_RATIO = 200
+MAX_GZIP_RATIO = 50
 _CHUNK = 1 << 22
 _EMPTY_BYTES = np.zeros(256, dtype=bool)
 _EMPTY_BYTES[[ord(c) for c in ",; \t\r\n"]] = True
@@ -331,7 +331,8 @@ def _scan(chunks, file: str, compressed_size: int | None) -> bytes:
         arr = np.frombuffer(chunk, dtype=np.uint8)
         nl = np.flatnonzero(arr == 10)
         content = ~_EMPTY_BYTES[arr]
-        csum = np.concatenate([[0], np.cumsum(content)])
+        csum = np.zeros(len(arr) + 1, dtype=np.int32)  # a chunk is far below 2**31 bytes
+        np.cumsum(content, dtype=np.int32, out=csum[1:])
         if len(nl):
             ends = nl
             starts = np.concatenate([[0], nl[:-1] + 1])

@@ -104,7 +104,7 @@ RULES: tuple[Rule, ...] = (
     Rule("file_missing", "error", "The journeys or placements file is missing."),
     Rule("file_empty", "error", "The file is empty or has a header but no rows."),
     Rule("encoding", "error", "The file is not valid UTF-8 text."),
-    Rule("file_too_large", "error", "The file is beyond the sizes pace reads (table over 2 GB, a line over 1 MB, or a compressed file expanding over 200 times)."),
+    Rule("file_too_large", "error", "The file is beyond the sizes pace reads (table over 2 GB, a line over 1 MB, or a compressed file expanding over 50 times)."),
     Rule("blank_lines", "error", "The file holds more empty lines than 10,000 plus its lines with values."),
     Rule("csv_syntax", "error", "A CSV line cannot be split into fields (an unbalanced quote, or more fields than the header)."),
     Rule("separator", "error", "The header is separated by semicolons, tabs or '|' instead of commas."),
