@@ -300,7 +300,7 @@ MAX_LINE_BYTES = 1 << 20
 MAX_EXTRA_EMPTY_LINES = 10_000
 #: A compressed file expanding more than this many times is refused (real CSVs: 5-15).
 MAX_GZIP_RATIO = 50
-_CHUNK = 1 << 22
+_CHUNK = 1 << 20  # per-chunk index arrays are ~40 bytes per byte when every byte is a line end
 _EMPTY_BYTES = np.zeros(256, dtype=bool)
 _EMPTY_BYTES[[ord(c) for c in ",; \t\r\n"]] = True
 
