@@ -580,7 +580,7 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="size relative to all of Scotland (default 1)")
-    parser.add_argument("--start", type=_iso, default=DEFAULT_START,
+    parser.add_argument("--start", type=_iso, default=None,
                         help=f"first looked-after date of the window (default {DEFAULT_START})")
     parser.add_argument("--end", type=_iso, default=DEFAULT_END,
                         help=f"last looked-after date of the window (default {DEFAULT_END})")
@@ -645,6 +645,8 @@ def run_cli(args: argparse.Namespace) -> int:
     from pace_analysis.calibration import calibration_table, format_table
     from pace_analysis.writing import check_writable
 
+    start_given = args.start is not None
+    args.start = args.start or DEFAULT_START
     if not args.calibration:
         check_scale(args.scale)
     if args.out and args.calibration is None:
@@ -677,9 +679,13 @@ def run_cli(args: argparse.Namespace) -> int:
                            progress=True)
         # The returns from the one holding --start (journeys open then are re-reported in
         # it, as a real return re-reports every open episode) to the one holding the extract.
-        first = args.start.year - (args.start.month < 4)
+        # Without --start: every return from the one holding the earliest episode (so that
+        # every journey, even one begun long before the window, comes back whole).
+        first = (args.start if start_given else
+                 dataset.journeys["looked_after_date"].min().date())
+        first_year = first.year - (first.month < 4)
         last = args.extract_date.year - (args.extract_date.month < 4)
-        years = [f"{y}/{(y + 1) % 100:02d}" for y in range(first, last + 1)]
+        years = [f"{y}/{(y + 1) % 100:02d}" for y in range(first_year, last + 1)]
         files = write_ssda903(dataset, args.out, years=years, single_file=args.multi_year)
         what = (f"one multi-year file pair ({years[0]} to {years[-1]})" if args.multi_year
                 else f"{len(files) // 2} SSDA903 return years ({years[0]} to {years[-1]})")
