@@ -10,7 +10,9 @@ fact): they drive the synthetic generator and nothing else.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -101,9 +103,13 @@ def slugify(name: str) -> str:
     >>> slugify("Na h-Eileanan Siar")
     'na-h-eileanan-siar'
     """
-    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+    folded = unicodedata.normalize("NFKD", name.casefold()).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     if not slug:
-        raise UnknownAuthorityError(f"cannot make a folder name from {name!r}")
+        if not any(ch.isalpha() for ch in name):
+            raise UnknownAuthorityError(f"cannot make a folder name from {name!r}")
+        # A name with no Latin letters (e.g. Cyrillic or Chinese): a stable short hash.
+        slug = "authority-" + hashlib.sha256(name.strip().encode("utf-8")).hexdigest()[:10]
     return slug
 
 

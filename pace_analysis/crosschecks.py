@@ -13,18 +13,15 @@ Each is vectorised pandas and reports the one column and value a person has to f
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from pace_analysis.problems import Problems
 from pace_analysis.schema import MILESTONES, TABLES
 
-if TYPE_CHECKING:
-    from pace_analysis.validation import _Problems
 
-
-def _flag(out: _Problems, file: str, rule: str, mask, lines: np.ndarray, column: str,
+def _flag(out: Problems, file: str, rule: str, mask, lines: np.ndarray, column: str,
           raw: pd.DataFrame, message: Callable[[np.ndarray], list[str]] | list[str] | str
           ) -> None:
     mask = np.asarray(mask, dtype=bool)
@@ -44,7 +41,8 @@ def _iso(s: pd.Series, idx: np.ndarray) -> np.ndarray:
 
 
 def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series], file: str,
-                   lines: np.ndarray, out: _Problems) -> None:
+                   lines: np.ndarray, out: Problems, leaves_care: tuple[str, ...] = (),
+                   today: pd.Timestamp | None = None) -> None:
     """Apply the cross-field rules of the journeys table, adding each problem to *out*.
 
     Parameters
@@ -57,8 +55,12 @@ def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series
         File name reported with each problem.
     lines : numpy.ndarray
         Line of each row in the file (header = 1).
-    out : _Problems
+    out : Problems
         Collector of :mod:`pace_analysis.validation`.
+    leaves_care : tuple of str
+        Route codes whose permanence ends being looked after (all but a permanence order).
+    today : pandas.Timestamp, optional
+        The day of the check (default: today): an extract date after it is an error.
     """
     n = len(text)
     nat = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
@@ -113,6 +115,33 @@ def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series
           lambda i: [f"exit_reason is 'permanence' but exit_date is {e}: the two dates must "
                      "agree." for e in _iso(exit_, i)])
 
+    # permanence_continues: a route that ends being looked after, yet the journey goes on.
+    if leaves_care and "permanence_route" in text.columns:
+        ends = txt("permanence_route").isin(leaves_care).to_numpy() & pdate.notna().to_numpy()
+        reason = txt("exit_reason")
+        other = ends & (reason != "").to_numpy() & (reason != "permanence").to_numpy()
+        _flag(out, file, "permanence_continues", other, lines, "exit_reason", raw,
+              lambda i: [f"permanence_route {r!r} ends being looked after on {p}, but the "
+                         "journey goes on to this later, non-permanence exit; end the journey "
+                         "at permanence (exit_reason 'permanence') or clear the route."
+                         for r, p in zip(text["permanence_route"].iloc[i], _iso(pdate, i),
+                                         strict=True)])
+        still = ends & exit_.isna().to_numpy() & (reason == "").to_numpy()
+        _flag(out, file, "permanence_continues", still, lines, "exit_date", raw,
+              lambda i: [f"permanence_route {r!r} ends being looked after on {p}, but the "
+                         "journey is still open; give exit_date = permanence_date and "
+                         "exit_reason 'permanence'."
+                         for r, p in zip(text["permanence_route"].iloc[i], _iso(pdate, i),
+                                         strict=True)])
+
+    # extract_date_future: an extract cannot be taken after today.
+    today = pd.Timestamp.today().normalize() if today is None else today
+    _flag(out, file, "extract_date_future", (extract > today).to_numpy(), lines, "extract_date",
+          raw, f"the extract date is after today ({today:%Y-%m-%d}); an extract records the "
+               "past (is the year mistyped?).")
+
+    _check_children(text, d, file, lines, out, raw)
+
     # extract_date_mixed: one warning per minority extract date, on its first row.
     if "extract_date" in d and extract.nunique() > 1:
         counts = extract.value_counts()
@@ -155,12 +184,60 @@ def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series
     assert n == len(lines)
 
 
+def _check_children(text: pd.DataFrame, d: dict[str, pd.Series], file: str, lines: np.ndarray,
+                    out: Problems, raw: pd.DataFrame) -> None:
+    """The journeys of one child: one date of birth and sex, never two periods at once."""
+    if "child_id" not in text.columns:
+        return
+    child = text["child_id"]
+    multi = child.duplicated(keep=False).to_numpy() & (child != "").to_numpy()
+    if not multi.any():
+        return
+    idx = np.flatnonzero(multi)
+    sub = pd.DataFrame({"child": child.to_numpy()[idx], "i": idx})
+    for col in ("date_of_birth", "sex"):
+        if col not in text.columns:
+            continue
+        sub[col] = text[col].to_numpy()[idx]
+        first = sub.groupby("child")[col].transform("first")
+        bad = sub[(sub[col] != first) & (sub[col] != "")]
+        if len(bad):
+            first_i = sub.groupby("child")["i"].transform("first")[bad.index].to_numpy()
+            firsts = first[bad.index].to_numpy()
+            mask = np.zeros(len(text), dtype=bool)
+            mask[bad["i"].to_numpy()] = True
+            msg = {int(i): f"child {c!r} has {col} {f!r} on row {int(lines[fi])}; one child has "
+                           f"one {col.replace('_', ' ')}"
+                   for i, c, f, fi in zip(bad["i"], bad["child"], firsts, first_i, strict=True)}
+            _flag(out, file, "child_inconsistent", mask, lines, col, raw,
+                  lambda ii, msg=msg: [msg[int(i)] for i in ii])
+    if "looked_after_date" in d:
+        start = d["looked_after_date"].to_numpy()[idx]
+        end = d.get("exit_date", pd.Series(pd.NaT, index=text.index)).to_numpy()[idx]
+        extract = d.get("extract_date", pd.Series(pd.NaT, index=text.index)).to_numpy()[idx]
+        end = np.where(pd.isna(end), extract, end)
+        order = np.lexsort((start, sub["child"].to_numpy()))
+        c_s, s_s, e_s, i_s = sub["child"].to_numpy()[order], start[order], end[order], idx[order]
+        same = c_s[1:] == c_s[:-1]
+        # The next journey of the same child starts before the previous one ended.
+        over = same & (s_s[1:] < e_s[:-1])
+        if over.any():
+            mask = np.zeros(len(text), dtype=bool)
+            mask[i_s[1:][over]] = True
+            prev = {int(i): (int(lines[p]), pd.Timestamp(e)) for i, p, e
+                    in zip(i_s[1:][over], i_s[:-1][over], e_s[:-1][over], strict=True)}
+            _flag(out, file, "child_overlap", mask, lines, "looked_after_date", raw,
+                  lambda ii: [f"this child's journey on row {prev[int(i)][0]} is still going on "
+                              f"(until {prev[int(i)][1]:%Y-%m-%d}); a child is in one period of "
+                              "care at a time" for i in ii])
+
+
 # --------------------------------------------------------------------------- placements
 
 
 def check_placements(ptext: pd.DataFrame, praw: pd.DataFrame, pd_: dict[str, pd.Series],
                      pfile: str, plines: np.ndarray, jtext: pd.DataFrame,
-                     jd: dict[str, pd.Series], out: _Problems) -> None:
+                     jd: dict[str, pd.Series], out: Problems) -> None:
     """Apply the placement rules, within a placement and against its journey.
 
     Parameters
@@ -171,7 +248,7 @@ def check_placements(ptext: pd.DataFrame, praw: pd.DataFrame, pd_: dict[str, pd.
         The journeys table as stripped text.
     jd : dict of str to pandas.Series
         The journeys' parsed date columns.
-    out : _Problems
+    out : Problems
         Collector of :mod:`pace_analysis.validation`.
     """
     nat = pd.Series(pd.NaT, index=ptext.index, dtype="datetime64[ns]")

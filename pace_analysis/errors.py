@@ -78,3 +78,11 @@ class UnknownAuthorityError(PaceError):
 
 class ReportError(PaceError):
     """A report or batch of reports could not be produced."""
+
+
+class Terminated(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """Raised in the main thread when the process receives SIGTERM (exit status 143)."""
+
+    def __init__(self, signum: int = 15):
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum

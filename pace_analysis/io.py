@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +35,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from pace_analysis import validation
 from pace_analysis.dataset import META_FILE, Dataset
 from pace_analysis.errors import DataValidationError, PaceError, Problem
+from pace_analysis.rawtable import RawTable, text_frame
 from pace_analysis.routes import DEFAULT_ROUTE_SET, RouteSet, load_route_set
 from pace_analysis.schema import TABLES
+from pace_analysis.writing import os_message
+from pace_analysis.yamlfile import load_yaml
 
 #: Output formats of :func:`write_dataset` and the file suffix each uses.
 FORMATS: dict[str, str] = {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet", "xlsx": ".xlsx"}
@@ -48,46 +53,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CORE_TIME = "2000-01-01T00:00:00Z"
 
 
-@dataclass
-class RawTable:
-    """A table read as text, before validation.
-
-    Attributes
-    ----------
-    name : str
-        ``"journeys"`` or ``"placements"``.
-    file : str
-        Where it came from, for problem reports (``"x.xlsx[journeys]"`` for a sheet).
-    frame : pandas.DataFrame
-        Every cell as ``str``; empty cells are ``""``.
-    lines : numpy.ndarray
-        For each row, the line (CSV) or sheet row (Excel) it starts on; the header is 1.
-    """
-
-    name: str
-    file: str
-    frame: pd.DataFrame
-    lines: np.ndarray
-
-
 # --------------------------------------------------------------------------- writing
-
-
-def _text_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Contract columns of *df* in schema order, every value an ISO date or text, '' if empty."""
-    columns = TABLES[table]
-    missing = [c.name for c in columns if c.name not in df.columns]
-    if missing:
-        raise PaceError(f"cannot write {table}: missing column(s) {', '.join(missing)}")
-    out = {}
-    for col in columns:
-        s = df[col.name]
-        if col.kind == "date":
-            d = pd.to_datetime(s, errors="raise")
-            out[col.name] = d.dt.strftime("%Y-%m-%d").where(d.notna(), "")
-        else:
-            out[col.name] = s.astype(object).where(s.notna(), "").astype(str)
-    return pd.DataFrame(out).reset_index(drop=True)
 
 
 def _csv_bytes(text: pd.DataFrame) -> bytes:
@@ -180,7 +146,8 @@ def dataset_files(fmt: str) -> tuple[str, ...]:
     return tuple(f"{table}{FORMATS[fmt]}" for table in TABLES)
 
 
-def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Path:
+def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv",
+                  extra_files: dict[str, bytes] | None = None) -> Path:
     """Write a dataset folder atomically and reproducibly.
 
     Parameters
@@ -192,6 +159,9 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Pa
         table files of *other* formats are removed so the folder holds one dataset.
     fmt : {"csv", "csv.gz", "parquet", "xlsx"}
         File format (see the module docstring).
+    extra_files : dict of str to bytes, optional
+        Further files (e.g. an importer's ``rejects.csv``) written in the same step, so
+        the dataset never appears without them.
 
     Returns
     -------
@@ -210,41 +180,58 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, fmt: str = "csv") -> Pa
     """
     names = dataset_files(fmt)
     out = Path(out_dir)
-    texts = {table: _text_frame(getattr(dataset, table), table) for table in TABLES}
+    texts = {table: text_frame(getattr(dataset, table), table) for table in TABLES}
     meta = {"route_set": dataset.route_set.name}
     meta.update({k: v for k, v in _plain(dict(dataset.meta)).items() if k != "route_set"})
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    if out.exists() and not out.is_dir():
+        raise PaceError(f"cannot write dataset: {out} exists and is not a folder")
+    extra = dict(extra_files or {})
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise PaceError(os_message(exc, out)) from None
+    try:
+        _write_into(tmp, out, texts, meta, names, fmt, extra)
+    except OSError as exc:
+        raise PaceError(os_message(exc, out)) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _write_into(tmp: Path, out: Path, texts: dict, meta: dict, names: tuple[str, ...], fmt: str,
+                extra: dict[str, bytes]) -> None:
+    """Write every file into *tmp*, then move them into *out* (see :func:`write_dataset`)."""
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the dataset folder should not be
-    try:
-        if fmt == "xlsx":
-            _write_workbook(texts, tmp / WORKBOOK)
-        else:
-            for table, text in texts.items():
-                path = tmp / f"{table}{FORMATS[fmt]}"
-                if fmt == "parquet":
-                    _write_parquet(text, table, path)
-                else:
-                    _write_csv(text, path, compress=fmt == "csv.gz")
-        (tmp / META_FILE).write_text(
-            yaml.safe_dump(meta, sort_keys=True, allow_unicode=True), encoding="utf-8"
-        )
-        if not out.exists():
-            os.rename(tmp, out)
-            return out
-        if not out.is_dir():
-            raise PaceError(f"cannot write dataset: {out} exists and is not a folder")
-        for name in (*names, META_FILE):
-            os.replace(tmp / name, out / name)
-        stale = {f"{t}{s}" for t in TABLES for s in FORMATS.values()} | {WORKBOOK}
-        for name in sorted(stale - set(names)):
-            (out / name).unlink(missing_ok=True)
-        return out
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    if fmt == "xlsx":
+        _write_workbook(texts, tmp / WORKBOOK)
+    else:
+        for table, text in texts.items():
+            path = tmp / f"{table}{FORMATS[fmt]}"
+            if fmt == "parquet":
+                _write_parquet(text, table, path)
+            else:
+                _write_csv(text, path, compress=fmt == "csv.gz")
+    (tmp / META_FILE).write_text(
+        yaml.safe_dump(meta, sort_keys=True, allow_unicode=True), encoding="utf-8"
+    )
+    for name, data in extra.items():
+        (tmp / name).write_bytes(data)
+    for name in os.listdir(tmp):
+        with open(tmp / name, "rb") as fh:
+            os.fsync(fh.fileno())
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    for name in (*names, META_FILE, *extra):
+        os.replace(tmp / name, out / name)
+    stale = {f"{t}{s}" for t in TABLES for s in FORMATS.values()} | {WORKBOOK}
+    for name in sorted(stale - set(names)):
+        (out / name).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- reading
@@ -305,27 +292,186 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+#: Largest table accepted, in bytes after decompression (about 30 times Scotland's data).
+MAX_TABLE_BYTES = 2 << 30
+#: Longest line accepted (bytes); a real row is well under 1 KB.
+MAX_LINE_BYTES = 1 << 20
+#: Empty lines (nothing but separators and spaces) tolerated beyond the number of lines with values.
+MAX_EXTRA_EMPTY_LINES = 10_000
+#: A compressed file expanding more than this many times is refused (real CSVs: 5-15).
+MAX_GZIP_RATIO = 50
+_CHUNK = 1 << 20  # per-chunk index arrays are ~40 bytes per byte when every byte is a line end
+_EMPTY_BYTES = np.zeros(256, dtype=bool)
+_EMPTY_BYTES[[ord(c) for c in ",; \t\r\n"]] = True
+
+
+@dataclass
+class _Scan:
+    """What a streaming pass over a text file found (without keeping the lines)."""
+
+    size: int = 0
+    lines: int = 0
+    empty: int = 0
+    longest: int = 0
+    longest_at: int = 0
+
+
+def _scan(chunks, file: str, compressed_size: int | None) -> bytes:
+    """Read *chunks* of a CSV file, refusing pathological files before they are parsed.
+
+    Counts bytes, lines, empty lines (separators and spaces only) and the longest line as
+    the chunks stream by; the bytes are kept only while every limit holds, so a gzip
+    bomb or a file of blank lines is refused with at most one chunk beyond the limits.
+    """
+    scan, kept = _Scan(), bytearray()
+    line_start, content_in_line = 0, False
+    for chunk in chunks:
+        if not chunk:
+            continue
+        arr = np.frombuffer(chunk, dtype=np.uint8)
+        nl = np.flatnonzero(arr == 10)
+        content = ~_EMPTY_BYTES[arr]
+        csum = np.zeros(len(arr) + 1, dtype=np.int32)  # a chunk is far below 2**31 bytes
+        np.cumsum(content, dtype=np.int32, out=csum[1:])
+        if len(nl):
+            ends = nl
+            starts = np.concatenate([[0], nl[:-1] + 1])
+            has = (csum[ends] - csum[starts]) > 0
+            has[0] |= content_in_line
+            scan.empty += int((~has).sum())
+            lengths = ends - starts
+            lengths[0] += scan.size - line_start
+            k = int(np.argmax(lengths))
+            if lengths[k] > scan.longest:
+                scan.longest, scan.longest_at = int(lengths[k]), scan.lines + k + 1
+            line_start = scan.size + int(nl[-1]) + 1
+            content_in_line = bool(csum[-1] - csum[nl[-1] + 1] > 0)
+            scan.lines += len(nl)
+        else:
+            content_in_line |= bool(csum[-1] > 0)
+        scan.size += len(chunk)
+        if scan.size - line_start > scan.longest:
+            scan.longest, scan.longest_at = scan.size - line_start, scan.lines + 1
+        _check_scan(scan, file, compressed_size, final=False)
+        kept += chunk
+    if scan.size > line_start:  # a last line without a line break
+        scan.lines += 1
+        scan.empty += 0 if content_in_line else 1
+    _check_scan(scan, file, compressed_size, final=True)
+    return bytes(kept)
+
+
+def _check_scan(scan: _Scan, file: str, compressed_size: int | None, final: bool) -> None:
+    if scan.size > MAX_TABLE_BYTES:
+        raise DataValidationError([_problem(
+            file, "file_too_large",
+            f"the table is over {MAX_TABLE_BYTES / 2**30:.0f} GB of text (after decompression); "
+            "split the extract by year or authority")])
+    if compressed_size and scan.size > 16 << 20 and scan.size > MAX_GZIP_RATIO * compressed_size:
+        raise DataValidationError([_problem(
+            file, "file_too_large",
+            f"the {compressed_size:,}-byte compressed file expands to over {scan.size:,} bytes "
+            f"(more than {MAX_GZIP_RATIO} times); a real extract does not compress like that")])
+    if scan.longest > MAX_LINE_BYTES:
+        raise DataValidationError([_problem(
+            file, "file_too_large",
+            f"line {scan.longest_at} is over {MAX_LINE_BYTES:,} bytes long; a row of the "
+            "contract is well under 1 KB", row=scan.longest_at)])
+    with_values = scan.lines - scan.empty
+    if final and scan.empty > MAX_EXTRA_EMPTY_LINES + with_values:
+        raise DataValidationError([_problem(
+            file, "blank_lines",
+            f"the file has {scan.empty:,} empty lines (only separators or spaces) "
+            f"and only {with_values:,} lines with values; "
+            "delete the empty rows (in a spreadsheet: select them, Delete Rows) and save again")])
+
+
+def _chunks(fh):
+    return iter(lambda: fh.read(_CHUNK), b"")
+
+
+def _read_bytes(path: Path, file: str) -> bytes:
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                return _scan(_chunks(fh), file, path.stat().st_size)
+        with path.open("rb") as fh:
+            return _scan(_chunks(fh), file, None)
+    except (OSError, EOFError, zlib.error) as exc:
+        what = "as gzip" if path.name.endswith(".gz") and not isinstance(exc, FileNotFoundError) \
+            else ""
+        raise PaceError(f"cannot read {file} {what}: {getattr(exc, 'strerror', None) or exc}"
+                        .replace("  ", " ")) from None
+
+
+def _separator_hint(header: str) -> str | None:
+    """A hint when the header line looks separated by something other than commas."""
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if header.count(sep) >= 3 and header.count(sep) > header.count(","):
+            return (f"the header is separated by {name}, not commas; save the file as "
+                    "comma-separated CSV (Excel: 'CSV UTF-8 (Comma delimited)')")
+    return None
+
+
+def _parser_problem(exc: Exception, file: str, text: str) -> DataValidationError | None:
+    """A row-level problem for pandas' tokenizer errors (its rows count from 0)."""
+    msg = str(exc)
+    m = re.search(r"EOF inside string starting at row (\d+)", msg)
+    if m:
+        line = int(m.group(1)) + 1
+        return DataValidationError([_problem(
+            file, "csv_syntax", "a quoted value opened on this line is never closed (an "
+            "unbalanced '\"'); everything after it would be one value", row=line,
+            value=_line(text, line))])
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+    if m:
+        line = int(m.group(2))
+        return DataValidationError([_problem(
+            file, "csv_syntax", f"this line has {m.group(3)} fields where the header has "
+            f"{m.group(1)} (a stray comma, or a value with a comma not in quotes)", row=line,
+            value=_line(text, line))])
+    return None
+
+
+def _line(text: str, line: int) -> str:
+    pos = 0
+    for _ in range(line - 1):
+        pos = text.find("\n", pos) + 1
+        if pos == 0:
+            return ""
+    end = text.find("\n", pos)
+    return text[pos: end if end >= 0 else len(text)].rstrip("\r")[:120]
+
+
 def _read_csv(path: Path, name: str) -> RawTable:
     file = str(path)
-    try:
-        data = path.read_bytes()
-        if path.name.endswith(".gz"):
-            data = gzip.decompress(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise PaceError(f"cannot read {file}: {exc}") from exc
+    data = _read_bytes(path, file)
     text = _decode(data, file)
+    del data
     if not text.strip():
         raise DataValidationError([_problem(file, "file_empty", "the file is empty")])
+    hint = _separator_hint(text[: text.find("\n") if "\n" in text else len(text)])
+    if hint:
+        raise DataValidationError([Problem(file, 1, None, _line(text, 1)[:80], "separator", hint)])
     try:
         # header=None: the header row fixes the number of fields, so a row with too many
         # is a ParserError (with a header, pandas would silently turn the first column
-        # into an index). Blank lines are kept as rows so that line numbers stay right.
+        # into an index). Blank lines are kept as rows so that line numbers stay right
+        # (their number is bounded by the scan above).
         table = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                             na_filter=False, skip_blank_lines=False)
     except pd.errors.ParserError as exc:
-        raise PaceError(f"cannot read {file} as CSV: {exc}") from exc
+        problem = _parser_problem(exc, file, text)
+        if problem is not None:
+            raise problem from None
+        raise PaceError(f"cannot read {file} as CSV: {exc}") from None
+    except pd.errors.EmptyDataError:
+        raise DataValidationError([_problem(file, "file_empty", "the file is empty")]) from None
+    header = table.iloc[0].fillna("")
+    _repeated(file, [str(h).strip() for h in header])
     frame = table.iloc[1:].fillna("").reset_index(drop=True)
-    frame.columns = _unique_names(table.iloc[0].fillna(""))
+    del table
+    frame.columns = _unique_names(header)
     # Spreadsheets often save trailing empty columns (",,," after the last name).
     blank = [c for c in frame.columns if c.split(".")[0] == "" and (frame[c] == "").all()]
     frame = frame.drop(columns=blank)
@@ -338,12 +484,49 @@ def _read_csv(path: Path, name: str) -> RawTable:
     return RawTable(name, file, frame, lines)
 
 
-def _arrow_text(column) -> np.ndarray:
-    """Values of a pyarrow column as ISO/plain text, '' for null."""
+def _repeated(file: str, names: list[str]) -> None:
+    """Refuse a header naming a column twice (which of the two holds the data?)."""
+    seen: dict[str, int] = {}
+    problems = []
+    for i, n in enumerate(names, start=1):
+        if n and n in seen:
+            problems.append(Problem(file, 1, n, n, "column_repeated",
+                                    f"the column {n!r} appears twice in the header (fields "
+                                    f"{seen[n]} and {i}); keep one"))
+        seen.setdefault(n, i)
+    if problems:
+        raise DataValidationError(problems)
+
+
+def _arrow_text(column, file: str, name: str) -> np.ndarray:
+    """Values of a pyarrow column as ISO/plain text, '' for null.
+
+    Raises
+    ------
+    DataValidationError
+        Rule ``column_type``: the column holds lists or structures, or bytes that are not
+        UTF-8 (the first bad row and its bytes are named).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     t = column.type
+    if pa.types.is_nested(t) or pa.types.is_dictionary(t) and pa.types.is_nested(t.value_type):
+        raise DataValidationError([Problem(
+            file, None, name, None, "column_type",
+            f"the column holds {t} values; each cell must be one text or date value")])
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        values = column.to_pylist()
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            try:
+                v.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataValidationError([Problem(
+                    file, i + 2, name, v[:40].hex(" ").upper(), "column_type",
+                    "bytes that are not UTF-8 text; store the column as UTF-8 strings")]) from None
+        return np.asarray(["" if v is None else v.decode("utf-8") for v in values], dtype=object)
     if pa.types.is_timestamp(t):
         midnight = pc.all(pc.equal(pc.cast(pc.cast(column, pa.date32()), t), column)).as_py()
         column = pc.cast(column, pa.date32()) if midnight in (True, None) else column
@@ -356,12 +539,21 @@ def _read_parquet(path: Path, name: str) -> RawTable:
 
     file = str(path)
     try:
+        meta = pq.ParquetFile(path).metadata
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if size > MAX_TABLE_BYTES:
+            raise DataValidationError([_problem(
+                file, "file_too_large", f"the table holds {size:,} bytes uncompressed; at most "
+                f"{MAX_TABLE_BYTES:,} are read")])
         table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for bad files
-        raise PaceError(f"cannot read {file} as Parquet: {exc}") from exc
+    except DataValidationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for bad files
+        raise PaceError(f"cannot read {file} as Parquet: {exc}") from None
     if table.num_rows == 0:
         raise DataValidationError([_problem(file, "file_empty", "the file has no rows")])
-    frame = pd.DataFrame({c: _arrow_text(table.column(c)) for c in table.column_names})
+    _repeated(file, [str(c).strip() for c in table.column_names])
+    frame = pd.DataFrame({c: _arrow_text(table.column(c), file, c) for c in table.column_names})
     return RawTable(name, file, _clean(frame), np.arange(2, table.num_rows + 2))
 
 
@@ -382,9 +574,17 @@ def _read_sheet(path: Path, sheet: str) -> RawTable:
 
     file = f"{path}[{sheet}]"
     try:
+        with zipfile.ZipFile(path) as z:
+            size = sum(i.file_size for i in z.infolist())
+        if size > MAX_TABLE_BYTES:
+            raise DataValidationError([_problem(
+                str(path), "file_too_large", f"the workbook expands to {size:,} bytes; at most "
+                f"{MAX_TABLE_BYTES:,} are read")])
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile/openpyxl raise many types for a damaged workbook
-        raise PaceError(f"cannot read {path} as an Excel workbook: {exc}") from exc
+    except DataValidationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zipfile/openpyxl raise many types for a damaged workbook
+        raise PaceError(f"cannot read {path} as an Excel workbook: {exc}") from None
     try:
         if sheet not in wb.sheetnames:
             raise DataValidationError([_problem(
@@ -399,6 +599,7 @@ def _read_sheet(path: Path, sheet: str) -> RawTable:
                 header = [c.strip() for c in cells]
                 while header and not header[-1]:
                     header.pop()
+                _repeated(file, header)
                 continue
             cells = (cells + [""] * len(header))[: len(header)]
             rows.append(cells)
@@ -476,13 +677,54 @@ def read_raw(path: str | Path) -> tuple[dict[str, RawTable], dict]:
         raise DataValidationError(problems)
     meta: dict = {}
     if folder is not None and (folder / META_FILE).is_file():
-        try:
-            meta = yaml.safe_load((folder / META_FILE).read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise PaceError(f"cannot read {folder / META_FILE}: {exc}") from exc
+        meta = load_yaml(folder / META_FILE) or {}
         if not isinstance(meta, dict):
             raise PaceError(f"{folder / META_FILE} must be a mapping like 'route_set: scotland'")
+        check_meta(meta, str(folder / META_FILE))
     return tables, meta
+
+
+#: Keys of ``dataset.yaml`` that must hold an ISO date (dotted: inside a mapping).
+META_DATES = ("window.start", "window.end", "observation_start", "start", "extract_date")
+
+
+def check_meta(meta: dict, file: str) -> None:
+    """Check the values of ``dataset.yaml`` that analyses read (dates, scale, route set).
+
+    Raises
+    ------
+    DataValidationError
+        Rule ``meta_invalid``, one problem per bad key (the key as column, the value).
+    """
+    problems = []
+
+    def bad(key: str, value, message: str) -> None:
+        problems.append(Problem(file, None, key, str(value)[:80], "meta_invalid", message))
+
+    window = meta.get("window")
+    if window is not None and not isinstance(window, dict):
+        bad("window", window, "window must be a mapping with start and end dates")
+        window = {}
+    for key in META_DATES:
+        head, _, tail = key.partition(".")
+        value = (window or {}).get(tail) if tail else meta.get(head)
+        if value in (None, ""):
+            continue
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            bad(key, value, "not a date in the form YYYY-MM-DD")
+    if "scale" in meta:
+        try:
+            ok = float(meta["scale"]) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            bad("scale", meta["scale"], "scale must be a positive number")
+    if "route_set" in meta and not isinstance(meta["route_set"], str):
+        bad("route_set", meta["route_set"], "route_set must be a name such as 'scotland'")
+    if problems:
+        raise DataValidationError(problems)
 
 
 def resolve_route_set(route_set: str | RouteSet | None, meta: dict | None = None) -> RouteSet:
@@ -522,8 +764,6 @@ def read_dataset(path: str | Path, route_set: str | RouteSet | None = None,
     PaceError
         The path cannot be read.
     """
-    from pace_analysis import validation
-
     tables, meta = read_raw(path)
     rs = resolve_route_set(route_set, meta)
     if validate:

@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
 from functools import cache
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from pace_analysis import __version__
 from pace_analysis.errors import ReportError
+from pace_analysis.writing import os_message, write_text_atomic
 
 if TYPE_CHECKING:
     from pace_analysis.reports import RunSummary
@@ -92,55 +92,69 @@ def is_current(final: Path, key: str) -> bool:
 # --------------------------------------------------------------------------- atomic I/O
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside *path*, then rename it over *path*."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write text to a temporary file beside *path*, then rename it over *path*
+    (:func:`pace_analysis.writing.write_text_atomic`)."""
+    write_text_atomic(path, text)
 
 
 # --------------------------------------------------------------------------- run lock
 
 class run_lock:  # noqa: N801 - used as a context manager
     """One ``pace report`` at a time per run folder (a second would delete the first's
-    temporary folders as leftovers). A lock left by a process that no longer runs is taken
-    over."""
+    temporary folders as leftovers).
+
+    The lock file ``<run>/.lock`` records the host, pid and start time of the process
+    holding it. A lock whose process no longer runs, or whose pid now belongs to another
+    process (a different start time), is stale and taken over. A live lock is refused with
+    a message naming the process and saying how to clear the lock if it is wrong.
+    """
 
     def __init__(self, run_dir: Path):
-        self.path = run_dir / ".lock"
+        self.path = Path(run_dir) / ".lock"
+        self.taken_over: dict | None = None
 
     def __enter__(self):
-        for _ in range(2):
+        from pace_analysis.cache import owner_alive, owner_record
+
+        for _ in range(3):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 fd = None
+            except OSError as exc:
+                raise ReportError(os_message(exc, self.path)) from None
             if fd is not None:
                 with os.fdopen(fd, "w") as fh:
-                    fh.write(str(os.getpid()))
+                    fh.write(json.dumps(owner_record()))
                 return self
-            try:
-                pid = int(self.path.read_text(encoding="utf-8").strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                raise ReportError(f"another pace report (process {pid}) is writing to "
-                                  f"{self.path.parent}; wait for it or use another --run")
+            owner = _read_lock(self.path)
+            if owner is not None and owner_alive(owner):
+                raise ReportError(
+                    f"another pace report (process {owner.get('pid')} on {owner.get('host')}, "
+                    f"lock {self.path}) is writing to {self.path.parent}; wait for it or use "
+                    f"another --run. If no such process runs, delete the lock: rm '{self.path}'")
+            self.taken_over = owner
             self.path.unlink(missing_ok=True)
-        raise ReportError(f"cannot lock {self.path.parent}")
+        raise ReportError(f"cannot lock {self.path.parent}; delete the lock: rm '{self.path}'")
 
     def __exit__(self, *exc) -> None:
         self.path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def _read_lock(path: Path) -> dict | None:
+    """The owner recorded in a lock file: a dict, ``{}`` when unreadable, None when gone."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return {}
+    try:
+        owner = json.loads(text)
+    except ValueError:
+        # Locks of earlier versions held the pid alone.
+        return {"pid": int(text), "host": platform.node()} if text.isdigit() else {}
+    return owner if isinstance(owner, dict) else {}
 
 
 # --------------------------------------------------------------------------- manifest
@@ -161,9 +175,20 @@ def versions() -> dict[str, str]:
 def read_manifest(run_dir: Path) -> dict:
     """The manifest of an earlier run in *run_dir*, or ``{}`` when there is none (or it is unreadable)."""
     try:
-        return json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    # A damaged or hand-edited manifest is never trusted: keep only well-formed parts.
+    if not isinstance(data, dict):
+        return {}
+    if not isinstance(data.get("inputs"), dict):
+        data["inputs"] = {}
+    rows = data.get("authorities")
+    data["authorities"] = [r for r in rows if isinstance(r, dict)
+                           and isinstance(r.get("authority"), str)
+                           and isinstance(r.get("slug"), str)
+                           and isinstance(r.get("status"), str)] if isinstance(rows, list) else []
+    return data
 
 
 def write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: dict,
@@ -203,6 +228,7 @@ def write_manifest(run_dir: Path, summary: RunSummary, previous: dict, inputs: d
         "run": run_dir.name,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(summary.seconds, 3),
+        "incomplete": bool(getattr(summary, "incomplete", False)),
         "parameters": parameters,
         "versions": versions(),
         "inputs": inputs,

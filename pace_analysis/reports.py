@@ -34,8 +34,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -47,7 +49,7 @@ from typing import Any
 
 from pace_analysis import __version__
 from pace_analysis.authorities import get_authority, slugify
-from pace_analysis.errors import PaceError, ReportError, UnknownAuthorityError
+from pace_analysis.errors import PaceError, ReportError, Terminated, UnknownAuthorityError
 from pace_analysis.manifest import (
     BUILD_FILE,
     PATH_PARAMETERS,
@@ -60,6 +62,7 @@ from pace_analysis.manifest import (
     write_atomic,
     write_manifest,
 )
+from pace_analysis.writing import check_writable, refuse_inputs, write_bytes_atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_NOTEBOOK = PACKAGE_DIR.parent / "notebooks" / "authority_report.ipynb"
@@ -120,6 +123,8 @@ class RunSummary:
     seconds: float = 0.0
     #: Cells the run-wide disclosure audit (pace_analysis.audit) found unsafe.
     unsafe: list[str] = field(default_factory=list)
+    #: True when Ctrl-C or SIGTERM stopped the run before every authority was built.
+    incomplete: bool = False
 
     @property
     def failed(self) -> list[AuthorityResult]:
@@ -132,11 +137,14 @@ class RunSummary:
 
     def text(self) -> str:
         """Closing summary for the terminal."""
-        counts = {s: sum(r.status == s for r in self.results) for s in ("built", "skipped", "failed")}
+        counts = {s: sum(r.status == s for r in self.results)
+                  for s in ("built", "skipped", "failed", "interrupted")}
         lines = [
             f"{len(self.results)} authorities in {self.seconds:.1f}s: "
             f"{counts['built']} built, {counts['skipped']} unchanged (skipped), "
-            f"{counts['failed']} failed -> {self.run_dir}"
+            f"{counts['failed']} failed"
+            + (f", {counts['interrupted']} not built (interrupted)" if counts["interrupted"] else "")
+            + f" -> {self.run_dir}"
         ]
         for r in self.failed:
             lines.append(f"  FAILED {r.describe()}  (log: {self.run_dir / r.slug / 'run.log'})")
@@ -179,7 +187,7 @@ def _default_notebook() -> Path:
 
 def check_run_name(run: str) -> str:
     """Accept run names made of letters, digits, '.', '_' and '-' (no paths)."""
-    if not _RUN_NAME.match(run) or run in {".", ".."}:
+    if not isinstance(run, str) or not _RUN_NAME.fullmatch(run) or run in {".", ".."}:
         raise PaceError(f"run name {run!r} must be letters, digits, '.', '_' or '-' (max 64)")
     return run
 
@@ -243,9 +251,16 @@ def resolve_authorities(requested: Iterable[str] | None, present: Iterable[str],
                 )
             if canonical not in names:
                 names.append(canonical)
-    slugs = [slugify(n) for n in names]
-    if len(set(slugs)) != len(slugs):
-        raise UnknownAuthorityError("two authority names map to the same folder name")
+    by_folder: dict[str, list[str]] = {}
+    for n in (present if requested is None else names):
+        by_folder.setdefault(slugify(n), []).append(n)
+    clashes = {s: ns for s, ns in by_folder.items() if len(ns) > 1}
+    if clashes:
+        slug, both = next(iter(clashes.items()))
+        raise UnknownAuthorityError(
+            f"authority names {' and '.join(repr(n) for n in both)} both give the folder name "
+            f"{slug!r}; rename one in the data" + (f" ({len(clashes) - 1} more such clash(es))"
+                                                   if len(clashes) > 1 else ""))
     return names
 
 
@@ -280,9 +295,20 @@ def _failure_details(exc: BaseException, executed: Path) -> tuple[int | None, st
     return None, f"{type(exc).__name__}: {exc}", None
 
 
+class BatchStopped(Exception):  # noqa: N818 - a state, not an error
+    """Raised inside a worker when the batch was interrupted while it was building."""
+
+
 def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key: str,
-               export: Callable[..., Any]) -> AuthorityResult:
+               export: Callable[..., Any], stop: threading.Event | None = None
+               ) -> AuthorityResult:
     import papermill
+
+    from pace_analysis.kernels import TrackedKernelManager
+
+    stop = stop or threading.Event()
+    if stop.is_set():
+        return AuthorityResult(authority, slugify(authority), "interrupted")
 
     slug = slugify(authority)
     final = run_dir / slug
@@ -308,35 +334,59 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                     extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                     # A hung cell fails its authority instead of holding up the whole batch.
                     execution_timeout=CELL_TIMEOUT,
+                    # Tracked, so that an interrupted batch can shut every kernel down.
+                    kernel_manager_class=TrackedKernelManager,
                 )
                 break
             except Exception as exc:
+                if stop.is_set():
+                    raise BatchStopped() from exc
                 if attempt == KERNEL_ATTEMPTS or _is_cell_error(exc):
                     raise
                 # The kernel itself failed (e.g. a port taken by another process between
                 # choosing and binding it): start a fresh one.
                 log.line(f"kernel failure ({type(exc).__name__}: {exc}); retrying")
+        if stop.is_set():
+            raise BatchStopped()
+        scrub_paths(executed, _machine_paths(params, tmp))
         export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
         _audit_before_publishing(tmp, slug, int(params["disclosure_threshold"]))
         result.seconds = time.perf_counter() - started
         log.line(f"built in {result.seconds:.1f}s")
         log.close()
+        scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
         write_atomic(tmp / BUILD_FILE, json.dumps({"key": key, "authority": authority,
                                                    "status": "built"}, indent=1))
+    except BatchStopped:
+        # Interrupted: the previous report of this authority stays as it was.
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        result.status = "interrupted"
+        result.seconds = time.perf_counter() - started
+        return result
     except Exception as exc:  # noqa: BLE001 - one failure must not stop the others
+        # Ctrl-C in a terminal reaches the kernels too (same process group): a cell stopped
+        # by KeyboardInterrupt is the interruption, not a failure of this authority.
+        if stop.is_set() or getattr(exc, "ename", None) == "KeyboardInterrupt":
+            log.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            result.status = "interrupted"
+            return result
         result.status = "failed"
         result.seconds = time.perf_counter() - started
         result.cell, result.error, result.cell_source = _failure_details(exc, executed)
         log.line(f"FAILED: {result.describe()}")
         log.fh.write(traceback.format_exc())
         log.close()
+        scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
         # Keep the log and the executed notebook for diagnosis; never a stale or half report.
         for name in list(os.listdir(tmp)):
             if name not in {"run.log", "report.ipynb"}:
                 p = tmp / name
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         if executed.exists():
-            os.replace(executed, tmp / "failed.ipynb")
+            scrub_paths(executed, _machine_paths(params, tmp))
+            _keep_failed_notebook(executed, tmp / "failed.ipynb")
         write_atomic(tmp / BUILD_FILE, json.dumps({"key": None, "authority": authority,
                                                    "status": "failed"}, indent=1))
     _swap_in(tmp, final)
@@ -351,6 +401,53 @@ def _audit_before_publishing(folder: Path, slug: str, threshold: int) -> None:
     if not result.ok:
         raise ReportError("disclosure audit failed: " + "; ".join(
             f.text().replace(folder.name, slug) for f in result.findings))
+
+
+def _machine_paths(params: dict, tmp: Path) -> dict[str, str]:
+    """Absolute paths of this machine that may appear in a notebook, and their stand-ins."""
+    paths = {
+        str(tmp): "<report folder>",
+        str(params.get("cache_dir") or ""): "<cache>",
+        str(params.get("data_path") or ""): "<data>",
+        str(PACKAGE_DIR.parent): "<pace-analysis>",
+        sys.prefix: "<python>",
+        sys.base_prefix: "<python>",
+        tempfile.gettempdir(): "<tmp>",
+        str(Path.home()): "~",
+    }
+    return {k: v for k, v in paths.items() if k and k not in ("/", ".")}
+
+
+def scrub_paths(path: Path, paths: dict[str, str]) -> None:
+    """Replace absolute paths of this machine in a text file by neutral stand-ins.
+
+    Executed notebooks carry the injected parameters (data, cache and output folders) and
+    warnings that name library files; none of those belong in a published report.
+    Longer paths are replaced first, so a folder inside another keeps its own stand-in.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    for old in sorted(paths, key=len, reverse=True):
+        text = text.replace(old, paths[old])
+        text = text.replace(json.dumps(old)[1:-1], paths[old])  # as escaped inside JSON
+    write_atomic(path, text)
+
+
+def _keep_failed_notebook(executed: Path, target: Path) -> None:
+    """Keep a failed build's notebook only if it is whole JSON (else a note saying so)."""
+    try:
+        data = executed.read_bytes()
+        json.loads(data)
+    except (OSError, ValueError) as exc:
+        executed.unlink(missing_ok=True)
+        write_atomic(target.with_suffix(".txt"),
+                     f"the executed notebook was not saved whole ({type(exc).__name__}); "
+                     "see run.log\n")
+        return
+    executed.unlink(missing_ok=True)
+    write_bytes_atomic(target, data)
 
 
 # --------------------------------------------------------------------------- the run
@@ -419,12 +516,20 @@ def run_reports(
     window_start, window_end = _check_date(window_start), _check_date(window_end)
     if window_start and window_end and window_start > window_end:
         raise PaceError(f"window start {window_start} is after window end {window_end}")
+    today = time.strftime("%Y-%m-%d")
+    for label, value in (("start", window_start), ("end", window_end)):
+        if label == "start" and value and value > today:
+            raise PaceError(f"--window-start {value} is in the future (today is {today}): no "
+                            "child can have started then")
     notebook = Path(notebook or _default_notebook()).resolve()
     data_path = Path(data).resolve()
     if not data_path.exists():
         raise PaceError(f"data folder not found: {data}")
     out_root = Path(out).resolve()
     run_dir = out_root / run
+    refuse_inputs(run_dir, [data_path], what="the run folder")
+    if out_root.exists() and not out_root.is_dir():
+        raise PaceError(f"--out {out} exists and is not a folder")
     check_parameters(notebook, PARAMETERS)
     for extra in (extra_parameters or {}).values():
         check_parameters(notebook, extra)
@@ -435,14 +540,21 @@ def run_reports(
     previous = read_manifest(run_dir)
     known = previous.get("inputs", {})
     dataset = None
-    if known.get("data_hash") == data_digest and known.get("package_hash") == package_digest:
+    if (known.get("data_hash") == data_digest and known.get("package_hash") == package_digest
+            and isinstance(known.get("authorities"), list) and "any_names" in known
+            and "synthetic" in known and isinstance(known.get("extract_max"), str)):
         # Same bytes validated by this same code in an earlier run.
         present, any_names, synthetic = known["authorities"], known["any_names"], known["synthetic"]
+        extract_max = known["extract_max"]
     else:
         dataset = _load_validated(data_path)
         present = dataset.authorities
         any_names = dataset.route_set.authorities == "any"
         synthetic = _is_synthetic(dataset)
+        extract_max = f"{dataset.journeys['extract_date'].max():%Y-%m-%d}"
+    if window_start and window_start > extract_max:
+        raise PaceError(f"--window-start {window_start} is after the data's extract date "
+                        f"{extract_max}: the window would hold no child")
     names = resolve_authorities(authorities, present, any_names)
     if show_timelines is None:
         show_timelines = synthetic
@@ -460,8 +572,10 @@ def run_reports(
     results: dict[str, AuthorityResult] = {
         n: AuthorityResult(n, slugify(n), "skipped") for n in names if n not in todo
     }
+    check_writable(out_root, need=_space_needed(len(todo)), what="--out folder")
     run_dir.mkdir(parents=True, exist_ok=True)
-    with run_lock(run_dir):
+    stopped: BaseException | None = None
+    with run_lock(run_dir), _sigterm_raises():
         _clean_leftovers(run_dir)
         if todo:
             if dataset is None:
@@ -469,30 +583,16 @@ def run_reports(
             from functools import partial
 
             from pace_analysis.html import export_html, facts_for_dataset
-            from pace_analysis.reporting import write_cache
 
             export = partial(export_html, facts=facts_for_dataset(
                 dataset, data_path, (window_start, window_end), threshold))
-
-            with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
-                # The cache holds child-level data: it lives outside reports/ and is deleted.
-                write_cache(dataset, Path(cache), (window_start, window_end))
-                snapshot = Path(cache) / notebook.name
-                snapshot.write_bytes(notebook_bytes)
-                bar = _progress(len(todo), progress)
-                with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
-                    futures = {
-                        pool.submit(_build_one, n, snapshot, run_dir,
-                                    {**params_for(n), "cache_dir": cache}, keys[n], export): n
-                        for n in todo
-                    }
-                    for fut in as_completed(futures):
-                        res = fut.result()
-                        results[res.authority] = res
-                        bar.set_postfix_str(f"{res.authority}: {res.status}", refresh=False)
-                        bar.update(1)
-                bar.close()
+            stopped = _build_all(todo, dataset, notebook, notebook_bytes, run_dir, params_for,
+                                 keys, jobs, progress, (window_start, window_end), results,
+                                 export)
+        for n in names:
+            results.setdefault(n, AuthorityResult(n, slugify(n), "interrupted"))
         summary = RunSummary(run_dir, [results[n] for n in names])
+        summary.incomplete = stopped is not None
         # Authorities built into this run folder by an earlier invocation (e.g. --authority X
         # after --all) stay in the index and the manifest.
         earlier = [r for r in previous.get("authorities", [])
@@ -504,8 +604,11 @@ def run_reports(
                 dataset = _load_validated(data_path)
             rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
                           + [(r["authority"], r["slug"], r["status"]) for r in earlier])
+            rows = [(a, s, st) for a, s, st in rows
+                    if st != "interrupted" or (run_dir / s / "report.html").is_file()]
             write_index(run_dir, rows, threshold=threshold,
-                        extra_html=funnel_section(dataset, run_dir, threshold),
+                        extra_html=funnel_section(dataset, run_dir, threshold)
+                        + _incomplete_note(summary),
                         facts=facts_for_dataset(dataset, data_path, (window_start, window_end),
                                                 threshold))
         from pace_analysis.audit import audit_run
@@ -513,13 +616,17 @@ def run_reports(
         summary.unsafe = [f.text() for f in audit_run(run_dir, threshold).findings]
         summary.seconds = time.perf_counter() - started
         write_manifest(run_dir, summary, previous, {
+            # No absolute path of this machine in any output.
             "data_path": _shown_path(data_path), "data_hash": data_digest,
             "package_hash": package_digest,
             "notebook": _shown_path(notebook), "notebook_hash": notebook_digest,
             "authorities": present, "any_names": any_names, "synthetic": synthetic,
+            "extract_max": extract_max,
         }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
             "window_end": window_end, "show_timelines": bool(show_timelines),
             "kernel": f"{KERNEL_NAME} (Python {sys.version.split()[0]})"})
+    if stopped is not None:
+        raise stopped
     return summary
 
 
@@ -532,6 +639,110 @@ def _shown_path(path: Path) -> str:
         return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return Path(path).name
+
+
+def _space_needed(n_reports: int) -> int:
+    """Free bytes wanted before building *n_reports* reports (about 3 MB each, and a margin)."""
+    return 20 * 2**20 + 3 * 2**20 * n_reports
+
+
+def _incomplete_note(summary: RunSummary) -> str:
+    if not summary.incomplete:
+        return ""
+    missing = [r.authority for r in summary.results if r.status == "interrupted"]
+    return ('<section class="incomplete"><h2>Incomplete run</h2><p>This run was interrupted: '
+            f"{len(missing)} report(s) were not built. Run the same command again to finish "
+            "it.</p></section>")
+
+
+class _sigterm_raises:  # noqa: N801 - used as a context manager
+    """Within the block, SIGTERM raises :class:`~pace_analysis.errors.Terminated` in the
+    main thread (as the command line does), so every ``with`` and ``finally`` runs."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            current = signal.getsignal(signal.SIGTERM)
+            if current in (signal.SIG_DFL, None):
+                self.previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Path, params_for,
+               keys: dict, jobs: int, progress: bool, window, results: dict,
+               export=None) -> BaseException | None:
+    """Build the reports of *todo*; return the interruption (Ctrl-C, SIGTERM) if one came.
+
+    On an interruption no further authority is started, every kernel is shut down, the
+    authorities being built keep their previous report, and the private cache is removed.
+    """
+    from pace_analysis.cache import private_cache
+    from pace_analysis.html import export_html
+    from pace_analysis.kernels import shut_down_all
+    from pace_analysis.reporting import write_cache
+
+    stop = threading.Event()
+    stopped: BaseException | None = None
+    with private_cache() as cache:
+        # The cache holds child-level data: private (0700), outside reports/, always removed.
+        write_cache(dataset, cache, window)
+        snapshot = cache / notebook.name
+        snapshot.write_bytes(notebook_bytes)
+        bar = _progress(len(todo), progress)
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel")
+        futures: dict = {}
+        try:
+            futures = {
+                pool.submit(_build_one, n, snapshot, run_dir,
+                            {**params_for(n), "cache_dir": str(cache)}, keys[n],
+                            export or export_html, stop): n
+                for n in todo
+            }
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[res.authority] = res
+                bar.set_postfix_str(f"{res.authority}: {res.status}", refresh=False)
+                bar.update(1)
+        except (KeyboardInterrupt, Terminated) as exc:
+            stopped = exc
+            stop.set()
+            for fut in futures:
+                fut.cancel()
+            shut_down_all()
+            _wait_for_workers(pool, futures, results)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
+    return stopped
+
+
+def _wait_for_workers(pool, futures: dict, results: dict) -> None:
+    """After an interruption: collect the workers' results (a further signal is ignored)."""
+    from concurrent.futures import CancelledError
+
+    for fut, name in futures.items():
+        while True:
+            try:
+                exc = fut.exception()  # waits; returns (never raises) the worker's exception
+                break
+            except CancelledError:
+                exc = CancelledError()
+                break
+            except (KeyboardInterrupt, Terminated):
+                continue  # a second Ctrl-C while the kernels stop
+        if exc is None:
+            res = fut.result()
+            results[res.authority] = res
+        else:
+            results[name] = AuthorityResult(name, slugify(name), "interrupted")
 
 
 def _load_validated(path: Path):

@@ -14,8 +14,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from pace_analysis.errors import PaceError
 
 DEFAULT_ROUTE_SET = "scotland"
@@ -92,8 +90,8 @@ def _from_mapping(data: dict, origin: str) -> RouteSet:
             legal_bases=tuple(data["legal_bases"]),
             authorities=str(data.get("authorities", "scotland")),
         )
-    except (KeyError, TypeError) as exc:
-        raise PaceError(f"route set {origin} is malformed: missing or bad key {exc}") from exc
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise PaceError(f"route set {origin} is malformed: missing or bad key {exc}") from None
 
 
 @cache
@@ -103,7 +101,9 @@ def load_route_set(name_or_path: str = DEFAULT_ROUTE_SET) -> RouteSet:
     if path.suffix in {".yaml", ".yml"}:
         if not path.is_file():
             raise PaceError(f"route set file not found: {path}")
-        text, origin = path.read_text(encoding="utf-8"), str(path)
+        from pace_analysis.yamlfile import load_yaml
+
+        return _from_mapping(load_yaml(path, f"route set {path}"), str(path))
     else:
         res = resources.files("pace_analysis.routesets").joinpath(f"{name_or_path}.yaml")
         if not res.is_file():
@@ -111,7 +111,9 @@ def load_route_set(name_or_path: str = DEFAULT_ROUTE_SET) -> RouteSet:
                 f"unknown route set {name_or_path!r}; bundled: {', '.join(bundled_route_sets())}"
             )
         text, origin = res.read_text(encoding="utf-8"), f"{name_or_path!r}"
-    return _from_mapping(yaml.safe_load(text), origin)
+    from pace_analysis.yamlfile import parse_yaml
+
+    return _from_mapping(parse_yaml(text, origin), origin)
 
 
 def bundled_route_sets() -> list[str]:

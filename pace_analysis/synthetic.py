@@ -580,7 +580,7 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="size relative to all of Scotland (default 1)")
-    parser.add_argument("--start", type=_iso, default=DEFAULT_START,
+    parser.add_argument("--start", type=_iso, default=None,
                         help=f"first looked-after date of the window (default {DEFAULT_START})")
     parser.add_argument("--end", type=_iso, default=DEFAULT_END,
                         help=f"last looked-after date of the window (default {DEFAULT_END})")
@@ -590,14 +590,72 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         choices=["csv", "csv.gz", "parquet", "ssda903"],
                         help="file format (default csv.gz); ssda903 writes England's annual "
                              "Header and Episodes returns instead, for the importer")
+    parser.add_argument("--multi-year", action="store_true",
+                        help="with --format ssda903: one Header and one Episodes file for all "
+                             "years (as a case-system extract), not one pair per return year")
     parser.add_argument("--calibration", nargs="?", const="", default=None, metavar="DIR",
                         help="print the calibration table: of freshly generated data "
                              "(--seed, --scale, window), or of the dataset in DIR")
 
 
+#: Peak memory of ``pace synth`` is about BASE + PER_SCALE * scale bytes (measured: 0.26 GB
+#: at scale 1, 0.66 GB at scale 4, Python 3.11, numpy 2).
+MEMORY_BASE, MEMORY_PER_SCALE = 130 * 2**20, 140 * 2**20
+#: Disk space of the written dataset per unit of scale (CSV, the largest format), bytes.
+DISK_PER_SCALE = 25 * 2**20
+
+
+def available_memory() -> int | None:
+    """Memory the system can still give this process (bytes; ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_scale(scale: float, available: int | None = None) -> int:
+    """Refuse a scale that cannot fit in memory; return the estimated peak (bytes).
+
+    Raises
+    ------
+    PaceError
+        The scale is not a positive finite number, or the estimated peak memory exceeds
+        80% of the memory available (the message gives the estimate and the largest
+        scale that fits).
+    """
+    if not (scale > 0 and np.isfinite(scale)):
+        raise PaceError(f"--scale must be a number above 0, not {scale!r}")
+    need = int(MEMORY_BASE + MEMORY_PER_SCALE * scale)
+    avail = available_memory() if available is None else available
+    if avail is not None and need > 0.8 * avail:
+        fits = max((0.8 * avail - MEMORY_BASE) / MEMORY_PER_SCALE, 0)
+        raise PaceError(
+            f"--scale {scale:g} needs about {need / 2**30:.1f} GB of memory "
+            f"({scale * 66_000:,.0f} journeys) but {avail / 2**30:.1f} GB is available; "
+            f"the largest scale that fits is about {fits:.0f}")
+    return need
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``pace synth``: write a dataset, or print the calibration table."""
     from pace_analysis.calibration import calibration_table, format_table
+    from pace_analysis.writing import check_writable
+
+    start_given = args.start is not None
+    args.start = args.start or DEFAULT_START
+    if not args.calibration:
+        check_scale(args.scale)
+    if args.out and args.calibration is None:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise PaceError(f"--out {args.out} exists and is not a folder")
+        parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+        check_writable(parent, need=int(DISK_PER_SCALE * args.scale) + (1 << 20),
+                       what="--out folder")
 
     if args.calibration is not None:
         if args.calibration:
@@ -619,10 +677,20 @@ def run_cli(args: argparse.Namespace) -> int:
 
         dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
                            progress=True)
-        files = write_ssda903(dataset, args.out)
-        print(f"wrote {len(files) // 2} SSDA903 return years ({len(files)} files) to {args.out}; "
-              "re-import with: pace import ssda903 --older-years-as 2022/23 "
-              f"--extract-date {args.extract_date} ...")
+        # The returns from the one holding --start (journeys open then are re-reported in
+        # it, as a real return re-reports every open episode) to the one holding the extract.
+        # Without --start: every return from the one holding the earliest episode (so that
+        # every journey, even one begun long before the window, comes back whole).
+        first = (args.start if start_given else
+                 dataset.journeys["looked_after_date"].min().date())
+        first_year = first.year - (first.month < 4)
+        last = args.extract_date.year - (args.extract_date.month < 4)
+        years = [f"{y}/{(y + 1) % 100:02d}" for y in range(first_year, last + 1)]
+        files = write_ssda903(dataset, args.out, years=years, single_file=args.multi_year)
+        what = (f"one multi-year file pair ({years[0]} to {years[-1]})" if args.multi_year
+                else f"{len(files) // 2} SSDA903 return years ({years[0]} to {years[-1]})")
+        print(f"wrote {what} to {args.out}; re-import with: pace import ssda903 "
+              f"--extract-date {args.extract_date} --header ... --episodes ...")
         return 0
     from pace_analysis.io import write_dataset
 

@@ -14,67 +14,30 @@ Dates and rules that compare several fields (or two tables) are vectorised panda
 pandera's wide checks report whole rows, not the one column and value a person has
 to fix. The rules comparing fields live in :mod:`pace_analysis.crosschecks`.
 
-``pace validate PATH`` is the command-line front end (:func:`configure_cli`,
-:func:`run_cli`).
+``pace validate PATH`` is the command-line front end, in :mod:`pace_analysis.validate_cli`
+(this module never imports :mod:`pace_analysis.io`, which imports it).
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
+import datetime as dt
 import difflib
-import io
-import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pace_analysis.authorities import AUTHORITY_NAMES
 from pace_analysis.crosschecks import check_journeys, check_placements
-from pace_analysis.errors import DataValidationError, PaceError, Problem
+from pace_analysis.errors import Problem
+from pace_analysis.problems import Problems
+from pace_analysis.rawtable import RawTable, text_frame
 from pace_analysis.routes import RouteSet
-from pace_analysis.schema import RULES, TABLES, Column
+from pace_analysis.schema import TABLES, Column
 
-_RULE_IDS = {r.id for r in RULES}
-_SEVERITY = {r.id: r.severity for r in RULES}
 _EARLIEST = pd.Timestamp("1900-01-01")
 _ISO = r"\d{4}-\d{2}-\d{2}"
 _DMY = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"
-
-
-class _Problems:
-    """Collects problems column-wise (arrays), turned into :class:`Problem` objects at the end."""
-
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-
-    def add(self, file: str, rule: str, message: str, row: int | None = None,
-            column: str | None = None, value: str | None = None) -> None:
-        assert rule in _RULE_IDS, rule
-        self.items.append(Problem(file, row, column, value, rule, message, _SEVERITY[rule]))
-
-    def add_many(self, file: str, rule: str, rows, column: str | None, values,
-                 messages) -> None:
-        """One problem per row; *messages* is one string or one per row."""
-        assert rule in _RULE_IDS, rule
-        rows = np.asarray(rows).tolist()
-        values = list(values)
-        if isinstance(messages, str):
-            messages = [messages] * len(rows)
-        sev = _SEVERITY[rule]
-        self.items.extend(
-            Problem(file, r, column, v, rule, m, sev)
-            for r, v, m in zip(rows, values, messages, strict=True)
-        )
-
-    def sorted(self, files: list[str]) -> list[Problem]:
-        order = {f: i for i, f in enumerate(files)}
-        return sorted(self.items, key=lambda p: (
-            p.severity != "error", order.get(p.file, len(order)),
-            p.row if p.row is not None else 0))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -98,7 +61,12 @@ def _suggest(value: str, choices: tuple[str, ...]) -> str:
 def _date_message(value: str) -> str:
     v = value.strip()
     if pd.Series([v]).str.fullmatch(_ISO).iloc[0]:
-        return f"{v} is not a real calendar date."
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            return f"{v} is not a real calendar date."
+        return (f"{v} is a real date, but year {v[:4]} is beyond the dates pace handles "
+                "(1900 to 2262); is the year mistyped?")
     if pd.Series([v]).str.fullmatch(_DMY).iloc[0]:
         return ("dates must be written YYYY-MM-DD (this looks like day/month/year; "
                 "in Excel format the column as yyyy-mm-dd).")
@@ -175,7 +143,7 @@ def _pandera_schema(table: str, present: list[str], route_set: RouteSet):
 
 
 def _single_value_rules(text: pd.DataFrame, raw: pd.DataFrame, table: str, file: str,
-                        lines: np.ndarray, route_set: RouteSet, out: _Problems) -> None:
+                        lines: np.ndarray, route_set: RouteSet, out: Problems) -> None:
     import pandera.errors
 
     schema = _pandera_schema(table, list(text.columns), route_set)
@@ -219,7 +187,7 @@ def _single_value_rules(text: pd.DataFrame, raw: pd.DataFrame, table: str, file:
             raise AssertionError(f"unexpected pandera check {check!r}")
 
 
-def _header(frame: pd.DataFrame, table: str, file: str, out: _Problems) -> None:
+def _header(frame: pd.DataFrame, table: str, file: str, out: Problems) -> None:
     names = [c.name for c in TABLES[table]]
     for name in names:
         if name not in frame.columns:
@@ -237,7 +205,7 @@ def _header(frame: pd.DataFrame, table: str, file: str, out: _Problems) -> None:
 
 
 def _dates(text: pd.DataFrame, raw: pd.DataFrame, table: str, file: str, lines: np.ndarray,
-           out: _Problems) -> dict[str, pd.Series]:
+           out: Problems) -> dict[str, pd.Series]:
     """Parse every date column present, reporting date_parse and dates before 1900."""
     parsed: dict[str, pd.Series] = {}
     for col in TABLES[table]:
@@ -279,7 +247,7 @@ def validate_raw(journeys, placements, route_set: RouteSet
     problems : list of Problem
         Errors first, then warnings, each in file and row order.
     """
-    out = _Problems()
+    out = Problems()
     texts, parsed_dates = {}, {}
     for t in (journeys, placements):
         raw = t.frame.reset_index(drop=True)
@@ -290,8 +258,9 @@ def validate_raw(journeys, placements, route_set: RouteSet
         _single_value_rules(text, raw, t.name, t.file, t.lines, route_set, out)
         parsed_dates[t.name] = _dates(text, raw, t.name, t.file, t.lines, out)
         texts[t.name] = text
+    leaves = tuple(r.code for r in route_set.routes if r.leaves_care)
     check_journeys(texts["journeys"], journeys.frame, parsed_dates["journeys"], journeys.file,
-                   journeys.lines, out)
+                   journeys.lines, out, leaves_care=leaves)
     check_placements(texts["placements"], placements.frame, parsed_dates["placements"],
                      placements.file, placements.lines, texts["journeys"],
                      parsed_dates["journeys"], out)
@@ -308,101 +277,8 @@ def validate_dataset(dataset) -> list[Problem]:
     The frames are written to text exactly as :func:`pace_analysis.io.write_dataset`
     would write them; rows are numbered as in such a CSV file (first row = 2).
     """
-    from pace_analysis.io import RawTable, _text_frame
-
     tables = []
     for name in TABLES:
-        text = _text_frame(getattr(dataset, name), name)
+        text = text_frame(getattr(dataset, name), name)
         tables.append(RawTable(name, f"{name} (in memory)", text, np.arange(2, len(text) + 2)))
     return validate_raw(tables[0], tables[1], dataset.route_set)[2]
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def configure_cli(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``pace validate``."""
-    parser.add_argument("path", help="dataset folder (journeys + placements files) or .xlsx workbook")
-    parser.add_argument("--routes", metavar="NAME_OR_YAML", default=None,
-                        help="route set: bundled name (scotland, england) or a YAML file; "
-                             "default: dataset.yaml's route_set, else scotland")
-    parser.add_argument("--max-problems", type=int, default=50, metavar="N",
-                        help="print at most N problems (default 50); all are counted")
-    parser.add_argument("--problems-csv", metavar="FILE", default=None,
-                        help="also write every problem to this CSV file")
-
-
-def write_problems_csv(problems: list[Problem], path: str | Path) -> Path:
-    """Write problems to a CSV file (atomically: temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["severity", "file", "row", "column", "value", "rule", "message"])
-    for p in problems:
-        w.writerow([p.severity, p.file, "" if p.row is None else p.row, p.column or "",
-                    "" if p.value is None else p.value, p.rule, p.message])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _print_problems(problems: list[Problem], limit: int) -> None:
-    shown = problems[: max(limit, 0)]
-    for p in shown:
-        print(p.format())
-    if len(problems) > len(shown):
-        print(f"... and {len(problems) - len(shown)} more problem(s) not shown "
-              "(use --max-problems or --problems-csv)")
-
-
-def summary(dataset) -> str:
-    """A short national summary of a valid dataset, for ``pace validate``."""
-    j, rs = dataset.journeys, dataset.route_set
-    lad, ext = j["looked_after_date"], j["extract_date"]
-    extracts = sorted({f"{d:%Y-%m-%d}" for d in ext.dropna().unique()})
-    extract = extracts[0] if len(extracts) == 1 else f"{extracts[0]} to {extracts[-1]} (mixed)"
-    lines = [
-        f"{'journeys':<28}{len(j):>10,}",
-        f"{'children':<28}{j['child_id'].nunique():>10,}",
-        f"{'authorities':<28}{j['authority'].nunique():>10,}",
-        f"{'placements':<28}{len(dataset.placements):>10,}",
-        f"{'looked after from':<28}{lad.min():%Y-%m-%d} to {lad.max():%Y-%m-%d}",
-        f"{'extract date':<28}{extract}",
-        "permanence reached, by route:",
-    ]
-    counts = j["permanence_route"].value_counts()
-    for code in rs.route_codes:
-        lines.append(f"  {rs.label_of(code):<26}{int(counts.get(code, 0)):>10,}")
-    lines.append(f"  {'not (yet) reached':<26}{int(j['permanence_route'].isna().sum()):>10,}")
-    lines.append(f"{'warnings':<28}{len(dataset.warnings):>10,}")
-    return "\n".join(lines)
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    """Run ``pace validate``: print problems, exit 2 on any error, else a summary and 0."""
-    from pace_analysis.io import read_dataset
-
-    try:
-        dataset = read_dataset(args.path, route_set=args.routes)
-    except DataValidationError as exc:
-        problems = exc.problems
-        if args.problems_csv:
-            write_problems_csv(problems, args.problems_csv)
-        _print_problems(problems, args.max_problems)
-        n_err = sum(p.severity == "error" for p in problems)
-        n_warn = len(problems) - n_err
-        raise PaceError(f"{args.path} is not valid: {n_err} error(s), {n_warn} warning(s)") \
-            from None
-    if args.problems_csv:
-        write_problems_csv(dataset.warnings, args.problems_csv)
-    _print_problems(dataset.warnings, args.max_problems)
-    print(f"{args.path}: valid (route set {dataset.route_set.name})")
-    print(summary(dataset))
-    return 0

@@ -65,3 +65,12 @@ def test_slugs_cannot_escape_a_folder(name):
 def test_slug_of_nothing_is_an_error(name):
     with pytest.raises(UnknownAuthorityError):
         slugify(name)
+
+
+def test_non_latin_names_get_a_stable_distinct_folder_name():
+    from pace_analysis.authorities import slugify
+
+    a, b = slugify("Москва"), slugify("北京")
+    assert a.startswith("authority-") and b.startswith("authority-") and a != b
+    assert slugify("Москва") == a  # the same name always gives the same folder
+    assert slugify("Ynys Môn") == "ynys-mon"  # accents are folded, not dropped

@@ -125,7 +125,7 @@ def test_write_is_atomic_when_a_new_folder_fails(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pio, "_write_csv", lambda text, path, compress: (
         path.write_text("half") if "journeys" in path.name else boom()))
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(PaceError, match="disk full"):
         write_dataset(small_dataset(), tmp_path / "new", "csv")
     assert list(tmp_path.iterdir()) == []  # neither the folder nor a temporary one
 
@@ -294,8 +294,11 @@ def test_row_with_too_many_fields_is_a_clean_error(tmp_path):
     folder = write_dataset(small_dataset(), tmp_path / "ds", "csv")
     path = folder / "placements.csv"
     path.write_text(path.read_text(encoding="utf-8").replace(",foster", ",foster,extra", 1))
-    with pytest.raises(PaceError, match="placements.csv as CSV.*line 2"):
+    with pytest.raises(DataValidationError) as exc:
         read_dataset(folder)
+    (problem,) = exc.value.problems
+    assert problem.file.endswith("placements.csv") and problem.row == 2
+    assert problem.rule == "csv_syntax" and "extra" in problem.value
 
 
 def test_trailing_empty_spreadsheet_columns_are_ignored(tmp_path):

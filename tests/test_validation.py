@@ -42,7 +42,7 @@ def journeys() -> list[dict[str, str]]:
                      permanence_recommendation_date="2017-09-01", planned_route="home",
                      permanence_route="home", permanence_date="2018-05-01",
                      exit_date="2018-05-01", exit_reason="permanence", extract_date=EXTRACT),
-        blank | dict(journey_id="J4", child_id="C1", authority="Aberdeen City", sex="female",
+        blank | dict(journey_id="J4", child_id="C4", authority="Aberdeen City", sex="female",
                      date_of_birth="2009-01-15", looked_after_date="2015-06-01", legal_basis="cso",
                      accommodated_date="2015-06-01", permanence_recommendation_date="2016-02-01",
                      planned_route="permanence_order", panel_date="2016-05-01",
@@ -127,7 +127,7 @@ def test_cli_on_valid_data_prints_summary_and_exits_0(tmp_path, capsys):
     assert code == 0
     assert "valid" in out
     assert "journeys" in out and " 4" in out          # 4 journeys
-    assert "children" in out and " 3" in out          # C1 has two journeys
+    assert "children" in out and " 4" in out          # four children, one journey each
     assert "Adoption order" in out and "2015-06-01 to 2018-02-01" in out
     assert EXTRACT in out
 
@@ -247,6 +247,66 @@ def _case(rule: str, tmp_path: Path):
             folder = make_folder(tmp_path)
             (folder / "placements.csv").write_bytes(b"journey_id\n\xff\n")
             return folder, ("placements.csv", 2, None)
+        case "file_too_large":
+            folder = make_folder(tmp_path)
+            path = folder / "placements.csv"
+            path.write_text(path.read_text() + "J1," + "x" * (2 << 20) + "\n")
+            return folder, ("placements.csv", 7, None)
+        case "blank_lines":
+            folder = make_folder(tmp_path)
+            path = folder / "placements.csv"
+            path.write_text(path.read_text() + ",,,\n" * 10_010)
+            return folder, ("placements.csv", None, None)
+        case "csv_syntax":
+            folder = make_folder(tmp_path)
+            path = folder / "placements.csv"
+            lines = path.read_text().splitlines(keepends=True)
+            lines[3] = '"' + lines[3]
+            path.write_text("".join(lines))
+            return folder, ("placements.csv", 4, None)
+        case "separator":
+            folder = make_folder(tmp_path)
+            path = folder / "placements.csv"
+            path.write_text(path.read_text().replace(",", ";"))
+            return folder, ("placements.csv", 1, None)
+        case "column_repeated":
+            folder = make_folder(tmp_path, p_cols=P_COLS + ["end_date"])
+            path = folder / "placements.csv"
+            return folder, ("placements.csv", 1, "end_date")
+        case "column_type":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            folder = make_folder(tmp_path)
+            (folder / "placements.csv").unlink()
+            rows = placements()
+            table = pa.table({c: [r[c] for r in rows] for c in P_COLS})
+            table = table.set_column(3, "placement_type", pa.array([[1]] * len(rows)))
+            pq.write_table(table, folder / "placements.parquet")
+            return folder, ("placements.parquet", None, "placement_type")
+        case "meta_invalid":
+            folder = make_folder(tmp_path)
+            (folder / "dataset.yaml").write_text("window:\n  start: banana\n")
+            return folder, ("dataset.yaml", None, "window.start")
+        case "permanence_continues":
+            j = changed(j, 2, exit_date="2019-06-01", exit_reason="aged_out")
+            p = changed(p, 3, end_date="2019-06-01")
+            where += (4, "exit_reason")
+        case "extract_date_future":
+            j = [dict(r, extract_date="2100-07-31") for r in j]
+            where += (2, "extract_date")
+        case "child_overlap":
+            j = changed(j, 3, child_id="C1", date_of_birth="2015-03-01")
+            where += (2, "looked_after_date")
+        case "child_inconsistent":
+            j = changed(j, 3, child_id="C2", looked_after_date="2011-01-01",
+                        date_of_birth="2009-01-15", accommodated_date="2011-01-01",
+                        permanence_recommendation_date="2011-06-01", panel_date="2011-07-01",
+                        adm_decision_date="2011-08-01", application_lodged_date="2011-09-01",
+                        permanence_date="2012-01-01", sex="male", exit_date="2012-06-01",
+                        exit_reason="transferred")
+            p = changed(p, 4, start_date="2011-01-01", end_date="2012-06-01")
+            where += (5, "date_of_birth")
         case "column_missing":
             j_cols = [c for c in J_COLS if c != "panel_date"]
             where += (1, "panel_date")
@@ -461,6 +521,7 @@ def test_validation_of_large_tables_is_vectorised(tmp_path):
     n = 20_000
     j = pd.DataFrame([base] * n)
     j["journey_id"] = [f"J{i}" for i in range(n)]
+    j["child_id"] = [f"C{i}" for i in range(n)]
     j.loc[::100, "sex"] = "x"
     p = pd.DataFrame({"journey_id": j["journey_id"], "start_date": "2018-02-01",
                       "end_date": "", "placement_type": "foster"})

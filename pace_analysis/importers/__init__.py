@@ -15,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from pace_analysis.errors import PaceError
+
 REJECTS_FILE = "rejects.csv"
 
 
@@ -77,16 +79,31 @@ def _report(result, out: Path | None) -> None:
 
 def write_result(result, out_dir: str | Path, fmt: str = "csv") -> Path:
     """Write an import's dataset (atomically, via ``io.write_dataset``) and its rejects CSV."""
-    from pace_analysis.importers.rejects import write_rejects
     from pace_analysis.io import write_dataset
 
-    out = write_dataset(result.dataset, out_dir, fmt=fmt)
-    write_rejects(result.rejects, out / REJECTS_FILE)
-    return out
+    rejects = result.rejects.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return write_dataset(result.dataset, out_dir, fmt=fmt, extra_files={REJECTS_FILE: rejects})
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    if args.format == "ssda903":
+        files = [*args.header, *args.episodes]
+    else:
+        files = [args.children, args.episodes, args.placements, args.legal_reasons]
+    extra = [getattr(args, "codes", None), getattr(args, "code_map", None)]
+    return files + [f for f in extra if f]
 
 
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``pace import FORMAT ...``; returns the exit status."""
+    from pace_analysis.writing import check_writable, refuse_inputs
+
+    refuse_inputs(args.out, _inputs(args))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise PaceError(f"--out {args.out} exists and is not a folder")
+    check_writable(next(p for p in [out, *out.parents] if p.exists()), need=8 << 20,
+                   what="--out folder")
     if args.format == "ssda903":
         from pace_analysis.importers.ssda903 import import_ssda903
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from pace_analysis.authorities import get_authority
 from pace_analysis.dataset import Dataset
@@ -33,6 +32,7 @@ from pace_analysis.importers.rejects import (
 )
 from pace_analysis.routes import load_route_set
 from pace_analysis.schema import JOURNEY_COLUMNS, PLACEMENT_COLUMNS, SEXES
+from pace_analysis.yamlfile import load_yaml, parse_yaml
 
 TABLE_KEYS = {
     "children": ("child_id", "authority", "date_of_birth", "sex"),
@@ -66,13 +66,12 @@ def load_code_map(path: str | Path | None = None) -> CodeMap:
             encoding="utf-8")
         origin = "bundled clas_codes.yaml"
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PaceError(f"cannot read code map {path}: {exc}") from exc
+        text = None
         origin = str(path)
+    data = parse_yaml(text, origin) if text is not None else load_yaml(path, f"code map {path}")
     try:
-        data = yaml.safe_load(text)
+        if not isinstance(data, dict):
+            raise TypeError("the file must be a mapping of tables (children, episodes, ...)")
         columns = {}
         for table, keys in TABLE_KEYS.items():
             cols = {str(k): str(v).strip().upper() for k, v in data[table]["columns"].items()}
@@ -88,7 +87,7 @@ def load_code_map(path: str | Path | None = None) -> CodeMap:
         auth = data["children"].get("authority", "gss")
         auth = {str(k): str(v) for k, v in auth.items()} if isinstance(auth, dict) else str(auth)
         extract = data.get("extract_date")
-    except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise PaceError(f"code map {origin} is malformed: {exc}") from exc
     problems = [f"sex {k!r} -> {v!r}" for k, v in sex.items() if v not in SEXES]
     problems += [f"placement_type {k!r} -> {v!r}" for k, v in ptype.items()
@@ -102,9 +101,33 @@ def load_code_map(path: str | Path | None = None) -> CodeMap:
     if problems:
         raise PaceError(f"code map {origin}: mappings onto values the contract does not have: "
                         + "; ".join(problems))
-    return CodeMap(str(data.get("date_format", "%Y-%m-%d")),
-                   pd.Timestamp(extract) if extract else None, columns, sex, auth, dest, ptype,
-                   legal)
+    fmt = _check_date_format(data.get("date_format", "%Y-%m-%d"), origin)
+    return CodeMap(fmt, _check_extract(extract, origin), columns, sex, auth, dest, ptype, legal)
+
+
+def _check_date_format(fmt, origin: str) -> str:
+    """A strftime date format that writes and reads back a day, month and year."""
+    probe = date(2019, 2, 13)
+    try:
+        text = probe.strftime(str(fmt))
+        back = pd.to_datetime(text, format=str(fmt), errors="raise")
+        ok = back.date() == probe
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise PaceError(f"code map {origin}: date_format {fmt!r} is not a date format with a "
+                        "day, month and year (e.g. '%d/%m/%Y' or '%Y-%m-%d')")
+    return str(fmt)
+
+
+def _check_extract(value, origin: str) -> pd.Timestamp | None:
+    if value in (None, ""):
+        return None
+    try:
+        return pd.Timestamp(date.fromisoformat(str(value)))
+    except ValueError:
+        raise PaceError(f"code map {origin}: extract_date {value!r} is not a date in the form "
+                        "YYYY-MM-DD") from None
 
 
 def _read(path: str, table: str, cmap: CodeMap, log: RejectLog, notes: list[str],

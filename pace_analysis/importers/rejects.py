@@ -196,6 +196,8 @@ def _read_arrow(data: bytes, name: str, encoding: str, sep: str, ncols: int,
                     column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},
                     strings_can_be_null=False, quoted_strings_can_be_null=False),
             )
+        except UnicodeDecodeError:
+            continue
         except pa.ArrowInvalid as exc:
             msg = str(exc)
             if "UTF8" in msg or "utf8" in msg.lower():
@@ -230,7 +232,21 @@ def _read_pandas(p: Path, name: str, encoding: str, sep: str, positions: list[in
         if enc == "cp1252" and _CP1252_NOTE not in notes:
             notes.append(_CP1252_NOTE)
         return frame.astype("category"), enc
-    raise ImportFatalError(f"{name}: cannot decode the file as UTF-8 or Windows-1252")
+    raise ImportFatalError(f"{name}: cannot decode the file as UTF-8 or Windows-1252"
+                           f"{_first_bad_byte(p)}; save it as UTF-8")
+
+
+def _first_bad_byte(path: Path) -> str:
+    """' (line N: byte XX)' for the first byte that is valid in neither encoding."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    for i, b in enumerate(data):
+        if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D):
+            line = data.count(b"\n", 0, i) + 1
+            return f" (line {line}: byte {b:02X})"
+    return ""
 
 
 def read_text_table(path: str | Path, required: tuple[str, ...], optional: tuple[str, ...] = (),
@@ -397,6 +413,6 @@ def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
     """Write the rejects table as CSV (atomically: temporary name, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    rejects.to_csv(tmp, index=False)
-    tmp.replace(path)
+    from pace_analysis.writing import write_bytes_atomic
+
+    write_bytes_atomic(path, rejects.to_csv(index=False, lineterminator="\n").encode("utf-8"))

@@ -134,11 +134,12 @@ def import_ssda903(
 
     heads = concat_frames([_read_header(str(p), i, log, notes)
                            for i, p in enumerate(header_files)])
-    parts, file_years, n_read = [], [], {}
+    parts, file_years, first_years, n_read = [], [], [], {}
     for p, y in zip(ep_files, per_file, strict=True):
-        part, yr = _read_episodes(p, y, codes, older_years_as, log, notes, n_read)
+        part, yr, first_yr = _read_episodes(p, y, codes, older_years_as, log, notes, n_read)
         parts.append(part)
         file_years.append(yr)
+        first_years.append(first_yr)
     ep = concat_frames(parts)
 
     # One integer code per child id, shared by headers and episodes: every later step
@@ -198,7 +199,7 @@ def import_ssda903(
     ep = _reject_children(ep, early, log) if early.any() else ep
 
     # Order each child's episodes and check the chain.
-    first_year = min(file_years)
+    first_year = min(first_years)
     last_year = max(file_years)
     obs_start, _ = year_bounds(first_year)
     _, year_end = year_bounds(last_year)
@@ -219,7 +220,7 @@ def import_ssda903(
                                           extract, obs_start)
     meta = {
         "source": "SSDA903",
-        "return_years": sorted(set(file_years)),
+        "return_years": sorted(set(file_years) | set(first_years)),
         "observation_start": obs_start.date().isoformat(),
         "late_entry_journeys": int(n_late),
         "extract_date": extract.date().isoformat(),

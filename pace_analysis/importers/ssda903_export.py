@@ -36,6 +36,8 @@ LEGAL_TO_LS = {"cso": "C2", "s25": "V2", "other": "L2"}
 TYPE_TO_PLACE = {"home": "P1", "kinship": "U3", "foster": "U6", "residential": "K2",
                  "prospective_adopters": "A4", "other": "Z1"}
 SEX_TO_CODE = {"male": "1", "female": "2"}
+#: First day of the return year (2022/23) whose REC list has E45-E48 instead of E43/E44.
+SGO_CODES_FROM = pd.Timestamp("2022-04-01")
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
 EPISODE_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
                    "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
@@ -95,6 +97,10 @@ def dataset_episodes(dataset: Dataset) -> pd.DataFrame:
     is_a = pd.Series(place == "A4").groupby(jid).transform("any").to_numpy()
     fix = last & p["adoption"].to_numpy() & ~is_a
     place[fix] = "A5"
+    # Before 2022/23 the special guardianship exits were E43/E44 (DOMAIN.md): an SGO ending
+    # before 1 April 2022 is written as E43, which the reader maps to the same route.
+    sgo_new = np.isin(rec, ["E45", "E46", "E47", "E48"])
+    rec = np.where(sgo_new & (pd.to_datetime(dec) < SGO_CODES_FROM), "E43", rec)
     heads = j.drop_duplicates("child_id", keep="last").set_index("child_id")
     return pd.DataFrame({
         "CHILD": p["CHILD"].to_numpy(), "DECOM": start, "DEC": dec,
@@ -106,7 +112,7 @@ def dataset_episodes(dataset: Dataset) -> pd.DataFrame:
 
 
 def write_ssda903(dataset: Dataset, out_dir: str | Path,
-                  years: list[str] | None = None) -> list[Path]:
+                  years: list[str] | None = None, single_file: bool = False) -> list[Path]:
     """Write a dataset as SSDA903 Header and Episodes CSVs, one pair per return year.
 
     Parameters
@@ -116,6 +122,10 @@ def write_ssda903(dataset: Dataset, out_dir: str | Path,
     out_dir : str or pathlib.Path
         Folder to write ``header_YYYY_YY.csv`` and ``episodes_YYYY_YY.csv`` into
         (created if missing; files are written under a temporary name, then renamed).
+    single_file : bool
+        Write one Header and one Episodes file (``header.csv``, ``episodes.csv``) holding
+        every episode of the years once, as an authority's case-system extract does,
+        instead of one pair per return year.
     years : list of str, optional
         Return years to write (``"2022/23"``); default every year from the one holding
         the earliest looked-after date to the one holding the extract date.
@@ -144,31 +154,45 @@ def write_ssda903(dataset: Dataset, out_dir: str | Path,
         last = int(_year_of(extract)[:4])
         years = [f"{y}/{(y + 1) % 100:02d}" for y in range(first, last + 1)]
     written = []
+    if single_file:
+        y0, y1 = year_bounds(normalise_year(years[0]))[0], year_bounds(normalise_year(years[-1]))[1]
+        rows = ep[(ep["DECOM"] <= y1) & (ep["DEC"].isna() | (ep["DEC"] >= y0))]
+        return _write_pair(rows, y1, out, "header.csv", "episodes.csv", late_codes=True)
     for year in (normalise_year(y) for y in years):
         y0, y1 = year_bounds(year)
         rows = ep[(ep["DECOM"] <= y1) & (ep["DEC"].isna() | (ep["DEC"] >= y0))]
-        open_now = rows["DEC"] > y1
-        episodes = pd.DataFrame({c: "" for c in EPISODE_COLUMNS}, index=rows.index)
-        episodes["CHILD"] = rows["CHILD"]
-        episodes["DECOM"] = _fmt(rows["DECOM"])
-        episodes["DEC"] = _fmt(rows["DEC"].where(~open_now))
-        episodes["REC"] = rows["REC"].where(~open_now, "")
-        for c in ("RNE", "LS", "PLACE"):
-            episodes[c] = rows[c]
-        if int(year[:4]) >= 2025:
-            episodes["PLACE"] = episodes["PLACE"].replace({"Z1": "Z11"})
-        episodes["CIN"] = "N1"
-        episodes["PLACE_PROVIDER"] = np.where(episodes["PLACE"] == "P1", "", "PR1")
-        kids = rows.drop_duplicates("CHILD")
-        header = pd.DataFrame({c: "" for c in HEADER_COLUMNS}, index=kids.index)
-        header["CHILD"] = kids["CHILD"]
-        header["SEX"] = kids["SEX"]
-        header["DOB"] = _fmt(kids["DOB"])
         tag = year.replace("/", "_")
-        for name, frame in ((f"header_{tag}.csv", header), (f"episodes_{tag}.csv", episodes)):
-            path = out / name
-            tmp = path.with_name(path.name + ".tmp")
-            frame.to_csv(tmp, index=False)
-            tmp.replace(path)
-            written.append(path)
+        written += _write_pair(rows, y1, out, f"header_{tag}.csv", f"episodes_{tag}.csv",
+                               late_codes=int(year[:4]) >= 2025)
+    return written
+
+
+def _write_pair(rows: pd.DataFrame, y1: pd.Timestamp, out: Path, header_name: str,
+                episodes_name: str, late_codes: bool) -> list[Path]:
+    """Write the Header and Episodes files of *rows*; episodes open after *y1* stay open."""
+    from pace_analysis.writing import write_bytes_atomic
+
+    open_now = rows["DEC"] > y1
+    episodes = pd.DataFrame({c: "" for c in EPISODE_COLUMNS}, index=rows.index)
+    episodes["CHILD"] = rows["CHILD"]
+    episodes["DECOM"] = _fmt(rows["DECOM"])
+    episodes["DEC"] = _fmt(rows["DEC"].where(~open_now))
+    episodes["REC"] = rows["REC"].where(~open_now, "")
+    for c in ("RNE", "LS", "PLACE"):
+        episodes[c] = rows[c]
+    if late_codes:  # Z1 became Z11 in 2025/26 (per episode, by its start, in a single file)
+        z11 = rows["DECOM"] >= pd.Timestamp("2025-04-01")
+        episodes["PLACE"] = episodes["PLACE"].where(~(z11 & (episodes["PLACE"] == "Z1")), "Z11")
+    episodes["CIN"] = "N1"
+    episodes["PLACE_PROVIDER"] = np.where(episodes["PLACE"] == "P1", "", "PR1")
+    kids = rows.drop_duplicates("CHILD")
+    header = pd.DataFrame({c: "" for c in HEADER_COLUMNS}, index=kids.index)
+    header["CHILD"] = kids["CHILD"]
+    header["SEX"] = kids["SEX"]
+    header["DOB"] = _fmt(kids["DOB"])
+    written = []
+    for name, frame in ((header_name, header), (episodes_name, episodes)):
+        path = out / name
+        write_bytes_atomic(path, frame.to_csv(index=False).encode("utf-8"))
+        written.append(path)
     return written

@@ -20,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from pace_analysis.errors import PaceError
 from pace_analysis.importers.rejects import (
@@ -32,6 +31,7 @@ from pace_analysis.importers.rejects import (
     parse_dates,
     read_text_table,
 )
+from pace_analysis.yamlfile import load_yaml, parse_yaml
 
 HEADER_REQUIRED = ("CHILD", "SEX", "DOB")
 HEADER_OPTIONAL = ("ETHNIC", "UPN", "MOTHER", "MC_DOB")
@@ -41,6 +41,7 @@ CODED = ("RNE", "LS", "PLACE", "REC")
 DATE_FORMAT = "%d/%m/%Y"
 SEX_CODES = {"1": "male", "2": "female"}
 
+EARLIEST_DOB = pd.Timestamp("1900-01-01")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-_/]?\s*(\d\d)(?!\d)")
 
 
@@ -84,6 +85,23 @@ class Codes903:
             "add it to ssda903_codes.yaml, pass --codes FILE, or --older-years-as YEAR"
         )
 
+    def for_start(self, start: int, older_as: str | None = None) -> tuple[dict, str | None]:
+        """Code lists for the return year starting in *start* (e.g. 2016 for 2016/17).
+
+        A year the lists do not cover takes *older_as*'s lists if given, else the nearest
+        listed year (the earliest for older years, the latest for newer ones); the second
+        value then names the year used, for a note.
+        """
+        label = f"{start}/{(start + 1) % 100:02d}"
+        if label in self.years:
+            return self.years[label], None
+        if older_as is not None:
+            used = normalise_year(older_as)
+            return self.for_year(used), used
+        listed = sorted(self.years)
+        used = listed[0] if label < listed[0] else listed[-1]
+        return self.years[used], used
+
     def year_of_code(self, column: str, code: str) -> list[str]:
         """Return years whose list for ``column`` holds ``code``."""
         return [y for y, lists in self.years.items() if code in lists[column]]
@@ -109,12 +127,12 @@ def load_codes(path: str | Path | None = None) -> Codes903:
         text = resources.files("pace_analysis.importers").joinpath("ssda903_codes.yaml").read_text(
             encoding="utf-8")
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PaceError(f"cannot read code list {path}: {exc}") from exc
-    data = yaml.safe_load(text)
+        text = None
+    data = (parse_yaml(text, "bundled ssda903_codes.yaml") if text is not None
+            else load_yaml(path, f"code list {path}"))
     try:
+        if not isinstance(data, dict):
+            raise TypeError("the file must be a mapping with a 'years' key")
         years: dict[str, dict] = {}
         for name, spec in data["years"].items():
             y = normalise_year(name)
@@ -142,8 +160,9 @@ def load_codes(path: str | Path | None = None) -> Codes903:
             short_breaks=frozenset(data["short_breaks"]),
             new_placement_rne=frozenset(data["new_placement_rne"]),
         )
-    except (KeyError, TypeError) as exc:
-        raise PaceError(f"code list {path or 'bundled'} is malformed: {exc}") from exc
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise PaceError(f"code list {path or 'bundled'} is malformed: "
+                        f"{type(exc).__name__} {exc}") from exc
 
 
 # --------------------------------------------------------------------------- dates
@@ -169,17 +188,6 @@ def _date_checks(t: RawTable, log: RejectLog, col: str, required: bool,
 # --------------------------------------------------------------------------- reading files
 
 
-def _infer_year(path: str, dates: list[pd.Series]) -> str:
-    m = _YEAR.search(Path(path).name)
-    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
-        return f"{m.group(1)}/{m.group(2)}"
-    latest = max((d.max() for d in dates if d.notna().any()), default=pd.NaT)
-    if pd.isna(latest):
-        raise ImportFatalError(f"{path}: cannot tell the return year; pass --year")
-    start = latest.year if latest.month >= 4 else latest.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
 def _read_header(path: str, rank: int, log: RejectLog, notes: list[str]) -> pd.DataFrame:
     t = read_text_table(path, HEADER_REQUIRED, ())
     notes += [f"{t.path}: {n}" for n in t.notes]
@@ -191,10 +199,13 @@ def _read_header(path: str, rank: int, log: RejectLog, notes: list[str]) -> pd.D
     log.add(f[sex_bad], "SEX", "code_unknown", "SEX must be 1 (male) or 2 (female)")
     no_child = f["CHILD"] == ""
     log.add(f[no_child], "CHILD", "required", "CHILD is empty")
+    # The journey contract takes dates from 1900 on (rule date_range): an older DOB is a typo.
+    early = (dob < EARLIEST_DOB).to_numpy()
+    log.add(f[early], "DOB", "date_range", f"DOB is before {EARLIEST_DOB:%d/%m/%Y}")
     m = _YEAR.search(Path(path).name)
     return pd.DataFrame({
         "CHILD": f["CHILD"], "sex": f["SEX"].map(SEX_CODES).astype(object), "dob": dob,
-        "ok": ~(bad | sex_bad | no_child), "_rank": (m.group(1) if m else "") + f"{rank:04d}",
+        "ok": ~(bad | sex_bad | no_child | early), "_rank": (m.group(1) if m else "") + f"{rank:04d}",
         "_file": f["_file"], "_line": f["_line"],
     })
 
@@ -223,10 +234,40 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
     if both.sum() >= 5 and (dec[both] < decom[both]).mean() > 0.5:
         raise ImportFatalError(f"{t.path}: DEC is before DECOM on {(dec[both] < decom[both]).sum()}"
                                f" of {both.sum()} rows: are the DECOM and DEC columns swapped?")
-    yr = normalise_year(year) if year else _infer_year(path, [decom, dec])
-    lists = codes.for_year(yr, older_as)
+    yr = normalise_year(year) if year else _year_in_name(path)
+    # Each episode is checked against the list of the return year its own date falls in:
+    # DECOM for RNE, LS and PLACE, DEC (else DECOM) for REC.
+    y_start = _start_year(decom)
+    y_end = _start_year(dec).where(dec.notna(), y_start)
+    if yr is None:  # a multi-year extract (an authority's own case system)
+        years_seen = pd.concat([y_start, y_end]).dropna()
+        if years_seen.empty:
+            raise ImportFatalError(f"{path}: no valid DECOM or DEC date; cannot tell its years")
+        # The extract is complete from the return year of its earliest end date: periods
+        # that began before then are late entries (or of unknown start without RNE S).
+        ended = _start_year(dec).dropna()
+        lo = int(ended.min()) if len(ended) else int(years_seen.min())
+        hi = int(years_seen.max())
+        first_yr, yr = f"{lo}/{(lo + 1) % 100:02d}", f"{hi}/{(hi + 1) % 100:02d}"
+        notes.append(f"{t.path}: episodes from return years {first_yr} to {yr} (one multi-year "
+                     "file; each episode checked against its own year's code list)")
+    else:
+        first_yr = yr
+    substituted: set[str] = set()
     for col in CODED:
-        s, known = known_codes(f[col], lists[col])
+        by_year = y_end if col == "REC" else y_start
+        allowed_any = frozenset().union(*(lst[col] for lst in codes.years.values()))
+        s, _ = known_codes(f[col], allowed_any | _lists_for(codes, yr, older_as)[col])
+        known = pd.Series(False, index=f.index)
+        for y in by_year.dropna().unique():
+            lists, used = codes.for_start(int(y), older_as)
+            if used:
+                substituted.add(f"{int(y)}/{(int(y) + 1) % 100:02d} -> {used}")
+            rows = (by_year == y).to_numpy()
+            known[rows] = s[rows].isin(list(lists[col])).to_numpy()
+        undated = by_year.isna().to_numpy()
+        if undated.any():
+            known[undated] = s[undated].isin(list(_lists_for(codes, yr, older_as)[col])).to_numpy()
         f[col] = s
         filled = s != ""
         unknown = filled & ~known
@@ -243,13 +284,16 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
     log.add(f[pair], "REC", "pair_incomplete", "DEC and REC must both be set or both be blank")
     order = dec < decom
     log.add(f[order], "DEC", "end_before_start", "DEC is before DECOM")
-    first, last = year_bounds(yr)
+    first, last = year_bounds(first_yr)[0], year_bounds(yr)[1]
     after = (decom > last) | (dec > last)
     log.add(f[after], "DEC", "outside_year",
             f"a date is after the end of return year {yr} ({last:%d/%m/%Y})")
     before = dec < first
     log.add(f[before], "DEC", "outside_year",
-            f"episode ended before return year {yr} began ({first:%d/%m/%Y})")
+            f"episode ended before return year {first_yr} began ({first:%d/%m/%Y})")
+    if substituted:
+        notes.append(f"{t.path}: no code list for return year(s) "
+                     f"{', '.join(sorted(substituted))} used instead")
     no_child = f["CHILD"] == ""
     log.add(f[no_child], "CHILD", "required", "CHILD is empty")
     bad |= pair | order | after | before | no_child
@@ -258,4 +302,21 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
         "PLACE": f["PLACE"], "REC": f["REC"], "_year": int(yr[:4]), "_file": f["_file"],
         "_line": f["_line"],
     })
-    return out[~bad.to_numpy()], yr
+    return out[~bad.to_numpy()], yr, first_yr
+
+
+def _start_year(d: pd.Series) -> pd.Series:
+    """Return year (its first calendar year) of each date; NaN where there is no date."""
+    return (d.dt.year - (d.dt.month < 4)).astype("float64")
+
+
+def _lists_for(codes: Codes903, yr: str, older_as: str | None) -> dict:
+    return codes.for_start(int(yr[:4]), older_as)[0]
+
+
+def _year_in_name(path: str) -> str | None:
+    """The return year in a file name (``episodes_2022_23.csv``), or None."""
+    m = _YEAR.search(Path(path).name)
+    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
+        return f"{m.group(1)}/{m.group(2)}"
+    return None
