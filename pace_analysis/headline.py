@@ -82,6 +82,90 @@ def figures(frame: pd.DataFrame, threshold: int = 5) -> dict:
     return out
 
 
+def _order_routes(frame: pd.DataFrame) -> pd.Series:
+    """The frame's outcome with every route but a return home recoded ``"order"``."""
+    from pace_analysis import competing
+
+    out = frame["outcome"].astype(str)
+    route = ~out.isin([competing.EXIT, competing.CENSORED])
+    return out.where(~route | (out == "home"), "order")
+
+
+def split_figures(frame: pd.DataFrame, threshold: int = 5,
+                  days: float = TWO_YEARS_DAYS) -> dict:
+    """The headline split: returned home within 2 years, and orders among the rest.
+
+    Aalen–Johansen cumulative incidence (:func:`pace_analysis.competing.cumulative_incidence`,
+    late entry and censoring handled; leaving care without permanence competes) of a
+    return home and of an order (every other route: kinship care order, permanence order,
+    adoption) at ``days``, on the whole group (the report's population).
+
+    Returns
+    -------
+    dict
+        ``home, home_lower, home_upper`` (share returned home, log-log 95% CI);
+        ``order, order_lower, order_upper`` (share with an order); ``order_if_not_home``
+        = order / (1 − home), the share with an order among children who had not
+        returned home by then (a return home and an order are both *first* permanence,
+        so a child with an order did not go home first); ``n_home``, ``n_order`` (children
+        reaching each by then) and ``suppressed``. A share whose count is from 1 to
+        ``threshold − 1`` is ``None``; so is everything when the group is below the
+        threshold.
+    """
+    from pace_analysis import competing
+
+    keys = ("home", "home_lower", "home_upper", "order", "order_lower", "order_upper",
+            "order_if_not_home", "n_home", "n_order")
+    out: dict = dict.fromkeys(keys)
+    out["suppressed"] = len(frame) < threshold
+    if out["suppressed"]:
+        return out
+    f = frame.assign(outcome=_order_routes(frame))
+    cif = competing.cumulative_incidence(f, routes=["home", "order"], waiting=False)
+    at = competing.cif_at(cif, days).set_index("route")
+    by = f[f["time_days"] <= days]["outcome"].value_counts()
+    n_home, n_order = int(by.get("home", 0)), int(by.get("order", 0))
+    out.update(n_home=None if _small(n_home, threshold) else n_home,
+               n_order=None if _small(n_order, threshold) else n_order)
+    if not bool(at.loc["home", "estimable"]):
+        return out
+    home, order = float(at.loc["home", "cif"]), float(at.loc["order", "cif"])
+    if out["n_home"] is not None:
+        out.update(home=home, home_lower=float(at.loc["home", "ci_lower"]),
+                   home_upper=float(at.loc["home", "ci_upper"]))
+    if out["n_order"] is not None:
+        out.update(order=order, order_lower=float(at.loc["order", "ci_lower"]),
+                   order_upper=float(at.loc["order", "ci_upper"]))
+        if home < 1:
+            out["order_if_not_home"] = order / (1 - home)
+    return out
+
+
+def split_sentence(name: str, fig: dict, where: str | None = None,
+                   national: dict | None = None) -> str:
+    """"X% returned home within 2 years; of the children who did not go home, Y% had an order".
+
+    ``fig`` (and ``national``) come from :func:`split_figures`; the numbers in the
+    sentence are those values, rounded to whole percentages.
+    """
+    if fig.get("suppressed") or fig.get("home") is None:
+        return (f"- **Home or an order:** too few children in {name} to show the split "
+                "between returning home and orders safely.")
+    text = (f"- **Home or an order:** {_pct(fig['home'])} of children in {name} returned home "
+            f"within 2 years ({_pct(fig['home_lower'])} to {_pct(fig['home_upper'])})")
+    if fig.get("order_if_not_home") is None:
+        text += "; too few had an order within 2 years to show that share safely"
+    else:
+        text += (f"; of the children who did not go home, {_pct(fig['order_if_not_home'])} "
+                 "had an order (kinship care order, permanence order or adoption) within "
+                 "2 years")
+    if national and national.get("home") is not None and where:
+        text += f"; {where}, {_pct(national['home'])} returned home"
+        if national.get("order_if_not_home") is not None:
+            text += f" and {_pct(national['order_if_not_home'])} of the rest had an order"
+    return text + "."
+
+
 def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
                      window: tuple[str | None, str | None] | None = None,
                      national: str = "Scotland") -> dict:
@@ -118,6 +202,8 @@ def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
         },
         "figures": {"authority": figures(local, threshold),
                     "scotland": figures(frame, threshold)},
+        "split": {"authority": split_figures(local, threshold),
+                  "scotland": split_figures(frame, threshold)},
     }
 
 
@@ -171,7 +257,11 @@ def sentences(numbers: dict) -> str:
     if a["suppressed"]:
         return (f"**{name}** has fewer than {numbers['threshold']} journeys in these data, "
                 "so no figures are shown, to protect the children concerned.")
-    lines = [
+    lines = []
+    if "split" in numbers:
+        lines.append(split_sentence(name, numbers["split"]["authority"], where,
+                                    numbers["split"]["scotland"]))
+    lines += [
         f"- **Children looked after:** {format_count(a['children'])} children in {name} "
         f"({format_count(a['journeys'])} periods of care) are in these data; {where} "
         f"{format_count(s['children'])}.",
