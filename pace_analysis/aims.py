@@ -31,6 +31,16 @@ _REWORDED: dict[str, str] = {
 MEASURE_LABELS: dict[str, str] = {
     code: _REWORDED.get(code, measure.label) for code, measure in MEASURES.items()}
 
+#: Aim lines drawn on run charts: measure code -> (level on the measure's scale, label).
+#: Only where a PACE aim gives a level on that scale: national aim 2 (26 weeks = 182 days,
+#: for every child) and the local aim of a panel within 12 weeks (84 days) seen in PACE.
+#: National aim 1 concerns plan reviews, which the data do not hold: no line.
+AIM_LINES: dict[str, tuple[float, str]] = {
+    "days_to_recommendation": (182.0, "National aim 2: within 26 weeks (182 days)"),
+    "recommendation_within_26_weeks": (1.0, "National aim 2: every child within 26 weeks"),
+    "days_recommendation_to_panel": (84.0, "Local PACE aim: panel within 12 weeks (84 days)"),
+}
+
 _IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 
 
