@@ -218,7 +218,9 @@ def write_summary(numbers: dict, output_dir: str | os.PathLike) -> Path:
 
 def format_count(value: int | None) -> str:
     """A count with thousands separators, or "c" when suppressed."""
-    return SUPPRESSED if value is None else f"{value:,}"
+    from pace_analysis.formatting import count
+
+    return count(value)
 
 
 def _pct(x: float) -> str:
@@ -318,13 +320,15 @@ def age_group_tests(frame: pd.DataFrame, threshold: int = 5,
         return pd.DataFrame(columns=cols), (
             f"Too few children in at least two age groups (fewer than {threshold} each, or no "
             "one reaching permanence) to test whether age makes a difference.")
+    from pace_analysis.formatting import p_value
+
     p, p_trend = table["p_value"].iloc[0], table["p_value"].iloc[1]
     if p < 0.05:
         verdict = (f"The age groups differ in how quickly children reach permanence (log-rank "
-                   f"test p = {p:.3g}); ")
+                   f"test {p_value(p)}); ")
     else:
         verdict = (f"These data do not show a clear difference between age groups (log-rank "
-                   f"test p = {p:.2f}); ")
-    verdict += (f"the test for a steady trend with age gives p = {p_trend:.3g}. A small p "
+                   f"test {p_value(p)}); ")
+    verdict += (f"the test for a steady trend with age gives {p_value(p_trend)}. A small p "
                 "(below 0.05) means a difference this large would be unlikely by chance alone.")
     return table, verdict

@@ -25,7 +25,7 @@ from datetime import date
 import pandas as pd
 
 from pace_analysis.calibration import looked_after_on
-from pace_analysis.disclosure import DEFAULT_THRESHOLD, SUPPRESSED
+from pace_analysis.disclosure import DEFAULT_THRESHOLD
 
 #: Columns of :func:`counted_where`.
 COUNTED_COLUMNS: tuple[str, ...] = ("section", "population", "children", "periods")
@@ -41,7 +41,9 @@ def _count(n: int, threshold: int) -> int | None:
 
 def format_count(n: int | None) -> str:
     """A count with thousands separators, or "c" when suppressed (``None``)."""
-    return SUPPRESSED if n is None else f"{int(n):,}"
+    from pace_analysis.formatting import count
+
+    return count(n)
 
 
 def _day(value) -> str:
