@@ -11,7 +11,9 @@ RUN    ?= latest
 JOBS   ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test lint data bench lab clean
+AXE    := node_modules/axe-core/axe.min.js
+
+.PHONY: help install report test lint data bench lab clean browser
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -29,7 +31,24 @@ report: $(STAMP) ## Validate the bundled synthetic data and build every authorit
 	$(BIN)/pace validate $(DATA)
 	$(BIN)/pace report --all --data $(DATA) --run $(RUN) --jobs $(JOBS)
 
-test: $(STAMP) ## Run the linter and the full test suite
+# The accessibility test (tests/test_accessibility.py) runs axe-core from npm in Debian's
+# headless chromium through selenium (the dev extra). As root (CI) missing packages are
+# installed with apt; otherwise the command to run is printed.
+browser: ## Install chromium, chromium-driver and npm with apt if missing (root only)
+	@missing=""; \
+	for p in chromium:chromium chromedriver:chromium-driver npm:npm; do \
+	  command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else echo "make test needs:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+$(AXE): package.json package-lock.json | browser
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
+
+test: $(STAMP) browser $(AXE) ## Run the linter and the full test suite
 	$(BIN)/ruff check pace_analysis tests benchmarks notebooks
 	$(BIN)/python -m pytest -q
 
@@ -48,4 +67,4 @@ lab: $(STAMP) ## Start JupyterLab on a registered kernel of this environment
 	$(BIN)/jupyter lab notebooks/
 
 clean: ## Remove the virtual environment and generated reports
-	rm -rf $(VENV) reports/*/ .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules reports/*/ .pytest_cache .ruff_cache

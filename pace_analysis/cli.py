@@ -28,6 +28,7 @@ COMMANDS: dict[str, Command] = {
     "validate": Command("pace_analysis.validation", "check a dataset against the data contract"),
     "synth": Command("pace_analysis.synthetic", "generate seeded synthetic data for all 32 councils"),
     "report": Command("pace_analysis.reports", "build per-authority HTML reports and the index"),
+    "audit": Command("pace_analysis.audit", "check that no suppressed count of a run can be worked out"),
     "import": Command("pace_analysis.importers", "import an SSDA903 or CLAS-style extract"),
 }
 

@@ -202,6 +202,32 @@ def not_shown_note(groups: Iterable, threshold: int = DEFAULT_THRESHOLD) -> str:
     return f"Not shown (fewer than {threshold} children): {', '.join(groups)}"
 
 
+def stop_at_small_risk_set(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Cut each curve where fewer than ``threshold`` children are still at risk.
+
+    From the first row of a group (and route) whose ``at_risk`` is below the threshold
+    on, the rows are dropped: a step there would be one of a handful of children. Use it
+    on an exact or a coarsened (:func:`coarsen_curve`) KM or cumulative-incidence table;
+    ``threshold=1`` keeps everything (an analyst's own screen).
+    """
+    threshold = _check_threshold(threshold)
+    if "at_risk" not in table.columns or not len(table) or threshold <= 1:
+        return table
+    keys = ["group"] + (["route"] if "route" in table.columns else [])
+    keep = []
+    for _, g in table.groupby(keys, sort=False, observed=True):
+        g = g.sort_values("time_days", kind="stable")
+        risk = g["at_risk"].to_numpy()
+        # Under late entry the risk set first grows: cut only once it shrinks below.
+        peak = int(np.argmax(risk)) if risk.size else 0
+        below = np.nonzero(risk[peak:] < threshold)[0]
+        stop = peak + below[0] if below.size else risk.size
+        keep.append(g.index[:stop])
+    if not keep:
+        return table
+    return table.loc[np.sort(np.concatenate(keep))]
+
+
 def coarsen_curve(table: pd.DataFrame, step_days: float = 91,
                   value_columns: Sequence[str] | None = None,
                   horizon_days: float | None = None) -> pd.DataFrame:

@@ -13,29 +13,24 @@ reach out (a test and the exporter both use it).
 from __future__ import annotations
 
 import base64
+import copy
 import html
-import io
 import json
 import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from pace_analysis import __version__
+from pace_analysis import __version__, safehtml
 from pace_analysis.errors import ReportError
 
 SUPPRESSED = "c"
 _DROP_MIME = ("application/javascript", "application/vnd.jupyter.widget-view+json",
               "application/vnd.jupyter.widget-state+json", "text/javascript")
-_EXTERNAL = re.compile(
-    r"""(?:<(?:script|link|img|iframe|source|embed|object|audio|video)\b[^>]*?\b(?:src|srcset|href|data|poster)\s*=\s*["']?\s*(?:https?:)?//)"""
-    r"""|(?:@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//)"""
-    r"""|(?:url\(\s*["']?\s*(?:https?:)?//)""",
-    re.IGNORECASE,
-)
 
 
 @cache
@@ -44,26 +39,192 @@ def _template(name: str) -> str:
 
 
 def external_references(text: str) -> list[str]:
-    """Every script, stylesheet, font, image or frame in *text* loaded from another host."""
-    return [m.group(0) for m in _EXTERNAL.finditer(text)]
+    """Every script, stylesheet, font, image or frame in *text* loaded from another host.
+
+    The page is parsed (:func:`pace_analysis.safehtml.external_references`), not searched
+    with a pattern: every URL-bearing attribute, ``srcset``, SVG ``href``/``xlink:href``, CSS
+    ``url()`` and ``@import``, with backslash and protocol-relative forms.
+    """
+    return safehtml.external_references(text)
 
 
-def page(title: str, body: str, threshold: int | None = None) -> str:
-    """Wrap an HTML body in the offline page shell with the inline stylesheet."""
+# --------------------------------------------------------------------------- page facts
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What every page says about where it comes from (footer and banner).
+
+    Attributes
+    ----------
+    run_date : str
+        Day the pages were made (ISO date; ``SOURCE_DATE_EPOCH`` if set).
+    data_source : str
+        ``dataset.yaml``'s ``source:`` (or "synthetic data made by pace-analysis").
+    data_hash : str or None
+        SHA-256 of the dataset's files (:func:`pace_analysis.manifest.data_hash`).
+    window : (str or None, str or None)
+        Study window.
+    threshold : int
+        Disclosure threshold.
+    synthetic : bool
+        The data are synthetic: every page carries a banner saying so.
+    version : str
+        Library version.
+    """
+
+    run_date: str
+    data_source: str
+    data_hash: str | None
+    window: tuple[str | None, str | None]
+    threshold: int
+    synthetic: bool
+    version: str = __version__
+
+
+def run_date() -> str:
+    """Today (UTC) as an ISO date, or the day of ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else \
+        datetime.now(UTC)
+    return when.date().isoformat()
+
+
+def page_facts(meta: dict | None, data_hash: str | None, window: tuple | None,
+               threshold: int) -> PageFacts:
+    """:class:`PageFacts` from a dataset's meta (``dataset.yaml``) and the run's settings."""
+    meta = meta or {}
+    synthetic = (meta.get("source") == "synthetic" or meta.get("synthetic") is True
+                 or str(meta.get("generator", "")).startswith("pace_analysis.synthetic"))
+    source = "synthetic data made by pace-analysis" if meta.get("source") == "synthetic" \
+        else str(meta.get("source") or "an extract (no source: named in dataset.yaml)")
+    if synthetic and meta.get("seed") is not None:
+        source += f" (seed {meta['seed']})"
+    start, end = window or (None, None)
+    return PageFacts(run_date(), source, data_hash, (start, end), int(threshold), synthetic)
+
+
+def facts_for_dataset(dataset, data_path: str | os.PathLike | None, window: tuple | None,
+                      threshold: int) -> PageFacts:
+    """:class:`PageFacts` of a run on *dataset* read from *data_path*."""
+    from pace_analysis.manifest import data_hash
+
+    digest = data_hash(Path(data_path)) if data_path and Path(data_path).exists() else None
+    start = (window or (None, None))[0] or getattr(dataset, "observation_start", None)
+    end = (window or (None, None))[1]
+    return page_facts(dict(dataset.meta or {}), digest,
+                      (str(start) if start else None, str(end) if end else None), threshold)
+
+
+def _facts_from_notebook(nb, folder: Path) -> PageFacts:
+    """Facts of a report when the runner gave none: its parameters and ``summary.json``."""
+    import yaml
+
+    from pace_analysis.manifest import data_hash
+
+    params = _parameters(nb)
+    meta, digest = {}, None
+    data = params.get("data_path")
+    if isinstance(data, str) and data and Path(data).is_dir():
+        try:
+            meta = yaml.safe_load((Path(data) / "dataset.yaml").read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            meta = {}
+        digest = data_hash(Path(data))
+    window = (params.get("window_start"), params.get("window_end"))
+    summary = _read_summary(folder / "summary.json") or {}
+    if isinstance(summary.get("window"), list) and len(summary["window"]) == 2:
+        window = tuple(summary["window"])
+    elif not window[0] and isinstance(meta.get("window"), dict):
+        window = (meta["window"].get("start"), window[1])
+    threshold = params.get("disclosure_threshold", summary.get("threshold", 5))
+    return page_facts(meta if isinstance(meta, dict) else {}, digest, window, int(threshold))
+
+
+def _day(value: str | None) -> str:
+    if not value:
+        return ""
+    from datetime import date
+
+    try:
+        d = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{d.day} {d:%B %Y}"
+
+
+def page(title: str, body: str, threshold: int | None = None, facts: PageFacts | None = None,
+         index_href: str | None = None) -> str:
+    """Wrap an HTML body in the offline page shell: CSP, stylesheet, banner, footer.
+
+    Parameters
+    ----------
+    title : str
+        Page title (escaped here).
+    body : str
+        Page content (HTML, already safe).
+    threshold : int, optional
+        Disclosure threshold, when *facts* are not given.
+    facts : PageFacts, optional
+        Run date, data source and hash, window, version and threshold for the footer;
+        a banner when the data are synthetic.
+    index_href : str, optional
+        Link back to the run's index.
+    """
     import jinja2
 
-    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True)
+    if facts is None:
+        facts = PageFacts(run_date(), "", None, (None, None),
+                          threshold if threshold is not None else 5, False)
+    start, end = facts.window
+    window = (f"{_day(start) or 'the start of the data'} to "
+              f"{_day(end) or 'the extract date'}")
+    env = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
     return env.from_string(_template("page.html.j2")).render(
-        title=html.escape(title), body=body, css=_template("report.css"), version=__version__,
-        threshold=threshold if threshold is not None else 5, mark=SUPPRESSED,
+        title=title, body=markupsafe_markup(body), css=markupsafe_markup(_template("report.css")),
+        csp=safehtml.CSP, facts=facts, window=window, mark=SUPPRESSED,
+        hash=(facts.data_hash or "")[:12], index_href=index_href,
     )
 
 
-def _strip_outputs(nb) -> None:
-    """Drop stderr streams and outputs that need JavaScript; clear widget state."""
+def markupsafe_markup(text: str):
+    """*text* marked as already-safe HTML for the page template."""
+    import markupsafe
+
+    return markupsafe.Markup(text)
+
+
+# --------------------------------------------------------------------------- outputs
+
+@dataclass
+class _Numbering:
+    section: str = ""
+    figures: int = 0
+    tables: int = 0
+    folder: Path | None = None
+    names: dict = field(default_factory=dict)
+
+
+_HEADING = re.compile(r"^#{1,3}\s+(.+?)\s*#*$", re.MULTILINE)
+
+
+def _strip_outputs(nb, folder: Path | None = None) -> None:
+    """Drop stderr streams and outputs that need JavaScript; make the rest safe and accessible.
+
+    Markdown and HTML outputs are sanitized (:func:`_make_safe`); tables get a caption,
+    header scopes, a scrolling wrapper and a link to their CSV; figures become ``<figure>``
+    elements with alternative text from their data, a caption and a link to their file.
+    """
     nb.metadata.pop("widgets", None)
+    numbering = _Numbering(folder=folder)
     for number, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{number}"  # papermill's injected cell gets a random id
+        if cell.cell_type == "markdown":
+            head = _HEADING.search(cell.source)
+            if head:
+                numbering.section = head.group(1).strip()
+            continue
         if cell.cell_type != "code":
             continue
         kept = []
@@ -75,27 +236,197 @@ def _strip_outputs(nb) -> None:
                     out.data.pop(mime, None)
                 if not out.data:
                     continue
+                _make_safe(out, numbering)
             kept.append(out)
         cell.outputs = kept
 
 
-def notebook_body(notebook) -> str:
-    """HTML body of a notebook (nbformat node or path) with code and prompts hidden."""
+def _make_safe(out, numbering: _Numbering | None = None) -> None:
+    """Markdown and HTML outputs (built from data) as sanitized HTML; nothing else of them.
+
+    Markdown outputs are rendered with raw HTML escaped (:func:`safehtml.markdown_html`),
+    HTML outputs (pandas tables) re-serialised through :func:`safehtml.sanitize`; both then
+    stand as the output's only ``text/html``, so nbconvert has nothing left to interpret.
+    PNG figures become ``<figure>`` HTML written here (every value escaped).
+    """
+    numbering = numbering or _Numbering()
+    data = out.data
+    if "text/markdown" in data:
+        text = _text(data.pop("text/markdown"))
+        head = _HEADING.search(text)
+        if head and text.lstrip().startswith("#"):
+            numbering.section = head.group(1).strip()
+        data["text/html"] = safehtml.markdown_html(text)
+    elif "text/html" in data:
+        data["text/html"] = _accessible_tables(safehtml.sanitize(_text(data["text/html"])),
+                                               numbering)
+    elif "image/png" in data:
+        data["text/html"] = _figure_html(_text(data.pop("image/png")),
+                                         out.get("metadata", {}).get("pace", {}), numbering)
+    if "text/html" in data or any(k.startswith("image/") for k in data):
+        data.pop("text/plain", None)
+    for mime in [m for m in data if m in ("text/latex", "image/svg+xml", "image/jpeg")]:
+        data.pop(mime)
+
+
+def _file_link(numbering: _Numbering, name: str, what: str) -> str:
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return ""
+    if numbering.folder is not None and not (numbering.folder / name).is_file():
+        return ""
+    return (f' <a class="file" href="{html.escape(name, quote=True)}">{html.escape(what)}: '
+            f"{html.escape(name)}</a>")
+
+
+def _figure_html(png: str, meta: dict, numbering: _Numbering) -> str:
+    numbering.figures += 1
+    n = numbering.figures
+    caption = str(meta.get("caption") or numbering.section or "Figure")
+    alt = str(meta.get("alt") or f"Chart: {caption}.")
+    link = _file_link(numbering, str(meta.get("name", "")), "Figure file (PNG)")
+    png = "".join(png.split())
+    return (f'<figure class="chart" id="figure-{n}">'
+            f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{png}">'
+            f"<figcaption><strong>Figure {n}.</strong> {html.escape(caption)}.{link}"
+            "</figcaption></figure>")
+
+
+_TABLE = re.compile(r"<table(?P<attrs>[^>]*)>(?P<inner>.*?)</table>", re.DOTALL)
+_TBODY = re.compile(r"<tbody>(.*?)</tbody>", re.DOTALL)
+_THEAD = re.compile(r"<thead>(.*?)</thead>", re.DOTALL)
+_FIRST_TD = re.compile(r"(<tr[^>]*>\s*)<td([^>]*)>(.*?)</td>", re.DOTALL)
+
+
+def _accessible_tables(fragment: str, numbering: _Numbering) -> str:
+    """Caption, ``scope`` on header cells, row headers, scrolling wrapper and a CSV link."""
+
+    def one(m: re.Match) -> str:
+        numbering.tables += 1
+        n = numbering.tables
+        attrs, inner = m.group("attrs"), m.group("inner")
+        ident = re.search(r'id="T_([^"]+)"', attrs)
+        name = ident.group(1) if ident else ""
+        inner = _THEAD.sub(lambda h: "<thead>" + re.sub(
+            r"<th(?![^>]*\bscope=)", '<th scope="col"', h.group(1)) + "</thead>", inner)
+        inner = _TBODY.sub(lambda b: "<tbody>" + _FIRST_TD.sub(
+            r'\1<th scope="row"\2>\3</th>', b.group(1)) + "</tbody>", inner)
+        cap = re.search(r"<caption[^>]*>(.*?)</caption>", inner, re.DOTALL)
+        if cap:
+            label = re.sub(r"<[^>]+>", "", cap.group(1)).strip()
+        else:
+            label = numbering.section or "Table"
+            inner = f"<caption><strong>Table {n}.</strong> {html.escape(label)}</caption>" + inner
+        link = _file_link(numbering, f"{name}.csv" if name else "", "Table file (CSV)")
+        aria = html.escape(f"Table {n}: {html.unescape(label)}", quote=True)
+        files = f'<p class="files">{link.strip()}</p>' if link else ""
+        return (f'<div class="table-scroll" role="region" tabindex="0" aria-label="{aria}">'
+                f"<table{attrs}>{inner}</table></div>{files}")
+
+    return _TABLE.sub(one, fragment)
+
+
+def _make_h1(body: str, title: str) -> str:
+    """The page's first ``<h1>`` reads *title* (the council's name), or one is added."""
+    m = re.search(r"<h1([^>]*)>(.*?)</h1>", body, re.DOTALL)
+    if not m:
+        return f"<h1>{html.escape(title)}</h1>\n" + body
+    return body[:m.start()] + f"<h1{m.group(1)}>{html.escape(title)}</h1>" + body[m.end():]
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def notebook_body(notebook, folder: str | os.PathLike | None = None) -> str:
+    """HTML body of a notebook (nbformat node or path) with code and prompts hidden.
+
+    *folder*, when given, is where the report's files are: tables and figures link to
+    their CSV and PNG only when the file is there.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
     if not hasattr(notebook, "cells"):
         notebook = nbformat.read(str(notebook), as_version=4)
-    _strip_outputs(notebook)
+    _strip_outputs(notebook, Path(folder) if folder is not None else None)
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(notebook)
     return body
 
 
+def _parameters(nb) -> dict:
+    """Literal values of the parameters cells (the notebook's defaults, then papermill's)."""
+    import ast
+
+    values: dict = {}
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or not {"parameters", "injected-parameters"} & set(tags):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], ast.Name):
+                try:
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass
+    return values
+
+
+def _machine_paths(nb) -> list[str]:
+    """Absolute paths of this machine an executed notebook may carry, longest first."""
+    import sys
+    import tempfile
+
+    found = {str(Path.cwd()), str(Path.home()), sys.prefix, tempfile.gettempdir()}
+    for value in _parameters(nb).values():
+        if isinstance(value, str) and os.path.isabs(value):
+            found.add(value)
+            found.add(str(Path(value).parent))
+    return sorted((p for p in found if len(p) > 1), key=len, reverse=True)
+
+
+def publishable_notebook(nb) -> None:
+    """Make an executed notebook fit to keep beside its report (in place).
+
+    Figures are removed (each is a file beside the report and embedded in the page;
+    keeping them would double a council folder's size), and so is every absolute path of
+    the machine: the path parameters papermill injected, papermill's own record of them
+    and any path printed in an output.
+    """
+    import json
+
+    import nbformat
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            images = [m for m in data if m.startswith("image/")]
+            for mime in images:
+                data.pop(mime)
+            if images:
+                data["text/plain"] = "[figure: saved beside the report]"
+    paths = _machine_paths(nb)
+    text = json.dumps(nb, ensure_ascii=False)
+    for path in paths:
+        text = text.replace(json.dumps(path)[1:-1], "")
+    clean = nbformat.from_dict(json.loads(text))
+    nb.clear()
+    nb.update(clean)
+
+
 def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike,
-                title: str | None = None) -> Path:
+                title: str | None = None, facts: PageFacts | None = None,
+                index_href: str | None = "../index.html") -> Path:
     """Export an executed notebook as one self-contained offline HTML page.
+
+    The executed notebook is then rewritten in place by :func:`publishable_notebook`
+    (no figures, no absolute paths of this machine).
 
     Parameters
     ----------
@@ -104,7 +435,13 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike,
     html_path : path
         Where to write the page (atomically: temporary name, then rename).
     title : str, optional
-        Page title; default the notebook's first heading.
+        Page title and H1 (e.g. "Fife: time to legal permanence"); default the notebook's
+        first heading.
+    facts : PageFacts, optional
+        Footer and banner facts (:func:`facts_for_dataset`); default read from the
+        notebook's parameters and ``summary.json``.
+    index_href : str or None
+        Link back to the run's index (None: no link).
 
     Raises
     ------
@@ -113,22 +450,23 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike,
     """
     import nbformat
 
+    html_path = Path(html_path)
     nb = nbformat.read(str(notebook_path), as_version=4)
-    threshold = None
-    for cell in nb.cells:
-        if "parameters" in cell.metadata.get("tags", []) or \
-                "injected-parameters" in cell.metadata.get("tags", []):
-            m = re.search(r"^disclosure_threshold\s*=\s*(\d+)", cell.source, re.MULTILINE)
-            threshold = int(m.group(1)) if m else threshold
+    if facts is None:
+        facts = _facts_from_notebook(nb, html_path.parent)
     if title is None:
         heads = (re.search(r"^#\s+(.+)$", c.source, re.MULTILINE) for c in nb.cells
                  if c.cell_type == "markdown")
         title = next((h.group(1).strip() for h in heads if h), "pace-analysis report")
-    text = page(title, _with_contents(notebook_body(nb)), threshold)
+    clean = copy.deepcopy(nb)
+    body = _make_h1(_with_contents(notebook_body(nb, html_path.parent)), title)
+    text = page(title, body, facts=facts, index_href=index_href)
     bad = external_references(text)
     if bad:
         raise ReportError(f"report would load external resources: {bad[:3]}")
-    return _write(Path(html_path), text)
+    publishable_notebook(clean)
+    _write(Path(notebook_path), nbformat.writes(clean) + "\n")
+    return _write(html_path, text)
 
 
 def _with_contents(body: str) -> str:
@@ -151,12 +489,19 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def png_data_uri(fig) -> str:
-    """A matplotlib figure as an ``<img>`` tag with an embedded PNG (no metadata)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight", dpi=100)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="funnel plot" src="data:image/png;base64,{data}">'
+def png_data_uri(fig, name: str | None = None) -> str:
+    """A matplotlib figure as a ``<figure>`` with an embedded PNG and alt text from its data.
+
+    The PNG is :func:`pace_analysis.figures.png_bytes`; the alternative text and caption
+    are :func:`pace_analysis.figures.describe_figure`; *name* links the figure's file.
+    """
+    from pace_analysis.figures import describe_figure, png_bytes
+
+    data = base64.b64encode(png_bytes(fig)).decode("ascii")
+    text = describe_figure(fig)
+    numbering = _Numbering()
+    return _figure_html(data, {"caption": text.caption, "alt": text.alt, "name": name or ""},
+                        numbering)
 
 
 # --------------------------------------------------------------------------- the index
@@ -214,24 +559,31 @@ def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict
            "from survival analysis: children who had not yet reached permanence when the data "
            "were extracted still count, up to the time they had waited. Areas are listed "
            "alphabetically and are not ranked: differences between small areas are mostly "
-           "chance.</p>", _scotland_paragraph(scotland, national), "<table>", "<thead><tr>"
-           + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
+           "chance.</p>", _scotland_paragraph(scotland, national),
+           '<div class="table-scroll" role="region" tabindex="0" aria-label="Table: every area">'
+           "<table><caption><strong>Table 1.</strong> Every area, alphabetically, with "
+           f"{html.escape(national)} first: children, periods of care and the two headline "
+           "figures</caption>", "<thead><tr>"
+           + "".join(f'<th scope="col">{html.escape(h)}</th>' for h in heads)
+           + "</tr></thead><tbody>"]
     if scotland:
-        out.append(f"<tr><td><strong>{html.escape(national)}</strong></td>"
+        out.append(f'<tr><th scope="row"><strong>{html.escape(national)}</strong></th>'
                    + "".join(f"<td><strong>{html.escape(c)}</strong></td>" for c in _cells(scotland))
                    + "<td></td></tr>")
     for authority, slug, status, summary in rows:
         fig = (summary or {}).get("figures", {}).get("authority")
         if summary and status != "failed":
-            link = f'<a href="{html.escape(slug)}/report.html">report</a>'
-            out.append(f"<tr><td>{html.escape(authority)}</td>"
+            link = (f'<a href="{html.escape(slug)}/report.html">report<span class="sr">: '
+                    f"{html.escape(authority)}</span></a>")
+            out.append(f'<tr><th scope="row">{html.escape(authority)}</th>'
                        + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(fig))
                        + f"<td>{link}</td></tr>")
         else:
-            out.append(f'<tr class="failed"><td>{html.escape(authority)}</td>'
+            out.append(f'<tr class="failed"><th scope="row">{html.escape(authority)}</th>'
                        '<td colspan="4">report failed: see run.log</td>'
-                       f'<td><a href="{html.escape(slug)}/run.log">log</a></td></tr>')
-    out.append("</tbody></table>")
+                       f'<td><a href="{html.escape(slug)}/run.log">log<span class="sr">: '
+                       f"{html.escape(authority)}</span></a></td></tr>")
+    out.append("</tbody></table></div>")
     out.append(f'<p class="note">Counts below {threshold} are shown as "{SUPPRESSED}", and '
                "so are figures for areas with fewer children than that.</p>")
     out.append(extra_html)
@@ -251,6 +603,7 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    from pace_analysis.csvfiles import write_csv
     from pace_analysis.disclosure import suppress_counts
     from pace_analysis.errors import PaceError
     from pace_analysis.plotting.funnel import authority_funnel_figure
@@ -260,22 +613,25 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
         title, fig, table = authority_funnel_figure(dataset, None, threshold=threshold)
     except PaceError as exc:
         return f'<h2>Funnel plot</h2><p class="note">Not drawn: {html.escape(str(exc))}</p>'
-    fig.savefig(run_dir / "funnel.png", format="png", metadata={"Software": None})
-    img = png_data_uri(fig)
+    from pace_analysis.figures import png_bytes
+
+    (run_dir / "funnel.png").write_bytes(png_bytes(fig))
+    img = png_data_uri(fig, "funnel.png")
     plt.close(fig)
     counts = [c for c in ("numerator", "denominator") if c in table.columns]
     derived = {c: counts for c in ("proportion", "p", "z") if c in table.columns and counts}
     shown = suppress_counts(table, counts, threshold, totals=None, derived=derived).display
-    shown.to_csv(run_dir / "funnel.csv", index=False, lineterminator="\n")
+    write_csv(shown, run_dir / "funnel.csv")
+    csv_link = _file_link(_Numbering(folder=run_dir), "funnel.csv", "Table file (CSV)")
     return (f"<h2>{html.escape(title)}</h2>\n<p class=\"note\">Each dot is an area. The lines "
             "show how far from the Scottish average an area can be by chance alone (95% and "
             "99.8% limits); smaller areas can be further away. Areas outside the outer lines "
             "are named. Positions inside the funnel are not meaningfully different, so areas "
-            f"are not ranked.</p>\n{img}")
+            f"are not ranked.</p>\n{img}\n<p class=\"files\">{csv_link.strip()}</p>")
 
 
 def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]],
-                threshold: int = 5, extra_html: str = "") -> Path:
+                threshold: int = 5, extra_html: str = "", facts: PageFacts | None = None) -> Path:
     """Write ``<run_dir>/index.html`` from the authorities' ``summary.json`` files.
 
     Parameters
@@ -288,6 +644,8 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
         Disclosure threshold used in the run.
     extra_html : str
         Further sections, e.g. :func:`funnel_section`.
+    facts : PageFacts, optional
+        Footer and banner facts (:func:`facts_for_dataset`).
     """
     run_dir = Path(run_dir)
     full = []
@@ -302,7 +660,7 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
             scotland = scotland or summary.get("figures", {}).get("scotland")
             national = summary.get("national", national)
     body = index_body(full, scotland, threshold, extra_html, national)
-    text = page("Time to permanence: all areas", body, threshold)
+    text = page("Time to permanence: all areas", body, threshold, facts=facts)
     bad = external_references(text)
     if bad:
         raise ReportError(f"index would load external resources: {bad[:3]}")

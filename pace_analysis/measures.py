@@ -354,13 +354,20 @@ def measure_chart(table: pd.DataFrame, authority: str, measure: str, rules: str 
     With ``split``, the centre line is frozen on the periods that ended before it (the
     baseline) and extended after it, so that a lasting change after the split shows as
     a run; a phase with its own median would absorb the change instead. Periods with
-    fewer than ``min_n`` children (disclosure control) become gaps, with a message.
+    fewer than ``min_n`` children (disclosure control) become gaps, with a message; so
+    do the shares of a proportion measure whose numerator, denominator or their
+    difference is from 1 to ``min_n - 1`` (the rule of the funnel plot).
     """
     if measure not in MEASURES:
         raise PaceError(f"unknown measure {measure!r}")
     t = table[(table["authority"] == authority) & (table["measure"] == measure)]
     t = t.sort_values("period_start").copy()
-    small = (t["n"] > 0) & (t["n"] < min_n) & t["value"].notna()
+    small = (t["n"] > 0) & (t["n"] < min_n)
+    if MEASURES[measure].kind == "proportion":
+        # As the funnel plot: a share gives away its numerator and its complement too.
+        for part in (t["numerator"], t["denominator"], t["denominator"] - t["numerator"]):
+            small |= (part > 0) & (part < min_n)
+    small &= t["value"].notna()
     t.loc[small, "value"] = np.nan
     notes = []
     if split is not None:
@@ -381,7 +388,7 @@ def measure_chart(table: pd.DataFrame, authority: str, measure: str, rules: str 
     if small.any():
         empty = int(t["value"].isna().sum() - small.sum())
         chart.messages = [m for m in chart.messages if "with no data" not in m]
-        chart.messages.insert(0, f"{int(small.sum())} period(s) with fewer than {min_n} "
+        chart.messages.insert(0, f"{int(small.sum())} period(s) resting on fewer than {min_n} "
                               "children are not shown (disclosure control)")
         if empty:
             chart.messages.insert(1, f"{empty} period(s) with no data are shown as gaps")

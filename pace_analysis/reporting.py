@@ -212,32 +212,42 @@ def setup_kernel() -> None:
 def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -> None:
     """Save a figure as ``<output_dir>/<name>.png``, show that PNG, and close the figure.
 
-    The figure is rendered once: the same PNG bytes (no timestamp or version metadata)
-    go to the file and, when ``show`` is True, into the notebook. Closing it stops the
-    inline backend from rendering it a second time. Returns None, so that a notebook
-    cell ending with this call prints nothing (no file paths in reports).
+    The figure is rendered once (:func:`pace_analysis.figures.png_bytes`: 150 dpi, palette,
+    no metadata): the same bytes go to the file and, when ``show`` is True, into the
+    notebook, with the figure's caption and alternative text written from its data
+    (:func:`pace_analysis.figures.describe_figure`) as display metadata, which the HTML
+    export uses. Closing it stops the inline backend from rendering it a second time.
+    Returns None, so that a notebook cell ending with this call prints nothing (no file
+    paths in reports).
     """
-    import io
-
     import matplotlib.pyplot as plt
+
+    from pace_analysis.figures import describe_figure, png_bytes
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     if hasattr(fig, "get_figure") and fig.get_figure() is not None:
         fig = fig.get_figure()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    data = png_bytes(fig)
+    text = describe_figure(fig)
     path = Path(output_dir) / f"{name}.png"
-    path.write_bytes(buf.getvalue())
+    path.write_bytes(data)
     if show:
         from IPython.display import Image, display
 
-        display(Image(data=buf.getvalue(), format="png"))
+        display(Image(data=data, format="png"), metadata={
+            "pace": {"name": f"{name}.png", "caption": text.caption, "alt": text.alt}})
     plt.close(fig)
 
 
 def save_table(table, output_dir: str, name: str) -> None:
-    """Save a (disclosure-controlled) table as ``<output_dir>/<name>.csv`` (returns None)."""
-    table.to_csv(Path(output_dir) / f"{name}.csv", index=False, lineterminator="\n")
+    """Save a (disclosure-controlled) table as ``<output_dir>/<name>.csv`` (returns None).
+
+    Text cells that a spreadsheet would read as a formula are neutralised
+    (:func:`pace_analysis.csvfiles.write_csv`).
+    """
+    from pace_analysis.csvfiles import write_csv
+
+    write_csv(table, Path(output_dir) / f"{name}.csv")
 
 
 def output_folder(output_dir: str, authority: str) -> Path:

@@ -118,6 +118,8 @@ class RunSummary:
     run_dir: Path
     results: list[AuthorityResult] = field(default_factory=list)
     seconds: float = 0.0
+    #: Cells the run-wide disclosure audit (pace_analysis.audit) found unsafe.
+    unsafe: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[AuthorityResult]:
@@ -126,7 +128,7 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         """0 when every authority has a report, 1 when any failed."""
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.unsafe else 0
 
     def text(self) -> str:
         """Closing summary for the terminal."""
@@ -138,6 +140,7 @@ class RunSummary:
         ]
         for r in self.failed:
             lines.append(f"  FAILED {r.describe()}  (log: {self.run_dir / r.slug / 'run.log'})")
+        lines += [f"  UNSAFE (disclosure audit) {cell}" for cell in self.unsafe]
         return "\n".join(lines)
 
 
@@ -313,6 +316,7 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                 # choosing and binding it): start a fresh one.
                 log.line(f"kernel failure ({type(exc).__name__}: {exc}); retrying")
         export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
+        _audit_before_publishing(tmp, slug, int(params["disclosure_threshold"]))
         result.seconds = time.perf_counter() - started
         log.line(f"built in {result.seconds:.1f}s")
         log.close()
@@ -336,6 +340,16 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                                                    "status": "failed"}, indent=1))
     _swap_in(tmp, final)
     return result
+
+
+def _audit_before_publishing(folder: Path, slug: str, threshold: int) -> None:
+    """Intruder audit of one built report; raises (so it is not published) when it fails."""
+    from pace_analysis.audit import audit_run
+
+    result = audit_run(folder, threshold)
+    if not result.ok:
+        raise ReportError("disclosure audit failed: " + "; ".join(
+            f.text().replace(folder.name, slug) for f in result.findings))
 
 
 # --------------------------------------------------------------------------- the run
@@ -451,8 +465,13 @@ def run_reports(
         if todo:
             if dataset is None:
                 dataset = _load_validated(data_path)
-            from pace_analysis.html import export_html
+            from functools import partial
+
+            from pace_analysis.html import export_html, facts_for_dataset
             from pace_analysis.reporting import write_cache
+
+            export = partial(export_html, facts=facts_for_dataset(
+                dataset, data_path, (window_start, window_end), threshold))
 
             with tempfile.TemporaryDirectory(prefix="pace-report-cache-") as cache:
                 # The cache holds child-level data: it lives outside reports/ and is deleted.
@@ -463,7 +482,7 @@ def run_reports(
                 with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pace-kernel") as pool:
                     futures = {
                         pool.submit(_build_one, n, snapshot, run_dir,
-                                    {**params_for(n), "cache_dir": cache}, keys[n], export_html): n
+                                    {**params_for(n), "cache_dir": cache}, keys[n], export): n
                         for n in todo
                     }
                     for fut in as_completed(futures):
@@ -478,14 +497,19 @@ def run_reports(
         earlier = [r for r in previous.get("authorities", [])
                    if r.get("authority") not in results and (run_dir / str(r.get("slug"))).is_dir()]
         if todo or not (run_dir / "index.html").is_file():
-            from pace_analysis.html import funnel_section, write_index
+            from pace_analysis.html import facts_for_dataset, funnel_section, write_index
 
             if dataset is None:
                 dataset = _load_validated(data_path)
             rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
                           + [(r["authority"], r["slug"], r["status"]) for r in earlier])
             write_index(run_dir, rows, threshold=threshold,
-                        extra_html=funnel_section(dataset, run_dir, threshold))
+                        extra_html=funnel_section(dataset, run_dir, threshold),
+                        facts=facts_for_dataset(dataset, data_path, (window_start, window_end),
+                                                threshold))
+        from pace_analysis.audit import audit_run
+
+        summary.unsafe = [f.text() for f in audit_run(run_dir, threshold).findings]
         summary.seconds = time.perf_counter() - started
         write_manifest(run_dir, summary, previous, {
             "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,

@@ -135,3 +135,14 @@ def test_coarsen_cif_starts_at_zero():
     assert c["time_days"].tolist() == [0, 50, 100]
     np.testing.assert_allclose(c["cif"], [0.0, 0.1, 0.15])
     assert c["events"].tolist() == [0, 2, 1]
+
+
+def test_stop_at_small_risk_set_cuts_after_the_peak_only():
+    from pace_analysis.disclosure import stop_at_small_risk_set
+
+    # Late entry: 3 at risk on day 0, 12 by day 10, then down to 4 on day 40.
+    table = pd.DataFrame({"group": "A", "time_days": [0.0, 10, 20, 30, 40, 50],
+                          "at_risk": [3, 12, 9, 6, 4, 2], "survival": [1, .9, .8, .7, .6, .5]})
+    kept = stop_at_small_risk_set(table, 5)
+    assert kept["time_days"].tolist() == [0.0, 10, 20, 30]
+    assert len(stop_at_small_risk_set(table, 1)) == len(table)

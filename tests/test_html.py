@@ -92,3 +92,100 @@ def test_every_report_of_a_run_is_offline():
             assert "reporting.load_dataset" not in text  # code hidden
             assert "PosixPath" not in text and ".tmp-" not in text  # no file paths shown
             assert '<nav class="contents">' in text and 'href="#Methods-and-definitions"' in text
+
+
+# --------------------------------------------------------------------------- hostile data
+
+XSS_SOURCE = "<script>alert('source')</script><img src=\"https://evil.example/s.png\">"
+XSS_AREAS = ("<script>alert(1)</script> Borough", '=HYPERLINK("https://evil.example","x")')
+XSS_ROUTE = "<img src=//evil.example/r.png onerror=alert(3)>Kin"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """A real batch on data whose source, authority names and a route label are hostile."""
+    import yaml
+    from test_reports import small_dataset
+
+    from pace_analysis import reports
+    from pace_analysis.dataset import Dataset
+    from pace_analysis.io import write_dataset
+    from pace_analysis.routes import load_route_set
+
+    root = tmp_path_factory.mktemp("hostile")
+    from importlib import resources
+
+    routes = yaml.safe_load(resources.files("pace_analysis.routesets").joinpath(
+        "england.yaml").read_text(encoding="utf-8"))
+    routes["name"] = "hostile"
+    routes["routes"][1]["label"] = XSS_ROUTE
+    (root / "routes.yaml").write_text(yaml.safe_dump(routes), encoding="utf-8")
+    base = small_dataset()
+    j = base.journeys[base.journeys["authority"].isin(["Angus", "Fife"])].copy()
+    j["authority"] = j["authority"].map({"Angus": XSS_AREAS[0], "Fife": XSS_AREAS[1]})
+    j["permanence_route"] = j["permanence_route"].replace(
+        {"kinship": "child_arrangements", "permanence_order": "special_guardianship"})
+    j["planned_route"] = j["permanence_route"]
+    p = base.placements[base.placements["journey_id"].isin(j["journey_id"])]
+    rs = load_route_set(str(root / "routes.yaml"))
+    data = write_dataset(Dataset(j, p, rs, meta={"source": XSS_SOURCE}), root / "data")
+    meta = yaml.safe_load((data / "dataset.yaml").read_text(encoding="utf-8"))
+    meta["route_set"] = str(root / "routes.yaml")
+    (data / "dataset.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    summary = reports.run_reports(None, data, run="x", out=root / "reports", jobs=2,
+                                  progress=False)
+    assert summary.exit_code == 0, [r.describe() for r in summary.failed]
+    return summary.run_dir
+
+
+@pytest.mark.slow
+def test_hostile_values_are_escaped_in_every_page_and_csv(hostile_run):
+    import csv
+
+    pages = sorted(hostile_run.rglob("*.html"))
+    assert len(pages) == 3
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text.lower(), page
+        assert "evil.example" not in text or "&lt;" in text
+        assert not html.external_references(text), (page, html.external_references(text))
+        assert 'http-equiv="Content-Security-Policy"' in text
+        assert "script-src 'none'" in text and "default-src 'none'" in text
+        if "borough" in page.parent.name or page.name == "index.html":
+            assert "&lt;script&gt;alert(1)&lt;/script&gt; Borough" in text  # shown, escaped
+    report = next(p for p in pages if p.parent.name != "x")
+    text = report.read_text(encoding="utf-8")
+    assert "onerror" not in text.replace("onerror=alert(3)&gt;", "")
+    if "Borough" in report.parent.name:
+        assert "&lt;script&gt;alert(&#x27;source&#x27;)&lt;/script&gt;" in text or \
+            "&lt;script&gt;alert('source')&lt;/script&gt;" in text
+    for table in hostile_run.rglob("*.csv"):
+        with table.open(newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "@", "\t", "\r")), (table, cell)
+                    assert not (cell.startswith("-") and not _number(cell)), (table, cell)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_no_absolute_path_of_the_machine_in_any_output(hostile_run):
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    roots = {str(hostile_run.parents[1]), str(Path.cwd()), sys.prefix, tempfile.gettempdir()}
+    for path in hostile_run.rglob("*"):
+        if path.suffix in {".html", ".ipynb", ".csv"}:
+            text = path.read_text(encoding="utf-8")
+            for root in roots:
+                assert root not in text, (path, root)
+        if path.suffix == ".ipynb":
+            assert "image/png" not in path.read_text(encoding="utf-8")

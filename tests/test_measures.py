@@ -189,3 +189,18 @@ def test_pace_start_signals_in_participants_only():
     assert len(part) == 27 and len(non) == 5
     assert part["signal_after_split"].mean() >= 0.70, part[["authority", "signal_after_split"]]
     assert not non["signal_after_split"].any(), non[["authority", "rules_fired"]]
+
+
+def test_proportion_withheld_when_numerator_or_complement_is_small():
+    # Quarters of 6 to 10 children (above the threshold) whose shares are 1/6, 7/8, 5/10, 0/6:
+    # 1/6 gives away one child and 7/8 its one exception; 5/10 and 0/6 reveal nothing small.
+    quarters = pd.date_range("2015-01-01", periods=4, freq="QS")
+    num, den = [1, 7, 5, 0], [6, 8, 10, 6]
+    t = pd.DataFrame({"authority": "Fife", "period_start": quarters,
+                      "period_end": quarters + pd.offsets.QuarterEnd(0),
+                      "measure": "recommendation_within_26_weeks",
+                      "value": np.divide(num, den), "numerator": num, "denominator": den, "n": den})
+    chart = measure_chart(t, "Fife", "recommendation_within_26_weeks", min_n=5)
+    shown = chart.points["value"].notna().tolist()
+    assert shown == [False, False, True, True]
+    assert any("2 period(s)" in m for m in chart.messages)

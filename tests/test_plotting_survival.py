@@ -110,7 +110,10 @@ def test_plot_km_coarsened_has_no_censor_marks(km_table):
     x = [ln for ln in ax.get_lines() if ln.get_gid() == "curve:Fife"][0].get_xdata()
     quarters = np.asarray(x) * style.DAYS_PER_YEAR / 91
     np.testing.assert_allclose(quarters, np.round(quarters), atol=1e-9)
-    fine = plot_km(km_table, at_risk=None)
+    # Quarters are the default (reports, explore view); exact steps only when asked for.
+    default = plot_km(km_table, at_risk=None)
+    assert not [ln for ln in default.get_lines() if (ln.get_gid() or "").startswith("censor:")]
+    fine = plot_km(km_table, at_risk=None, step_days=None)
     assert [ln for ln in fine.get_lines() if (ln.get_gid() or "").startswith("censor:")]
 
 
@@ -140,12 +143,13 @@ def test_plot_km_on_given_axes_with_many_groups(km_table):
 
 
 def cif_table(n: int = 40, group: str = "All") -> pd.DataFrame:
+    """Each route reached by 8 children (2 per row): above the threshold, so drawn."""
     t = np.array([0.0, 100.0, 400.0, 900.0])
     rows = []
     for route, v in [("home", [0, .2, .3, .3]), ("adoption", [0, 0, .1, .2]),
                      ("exit", [0, .05, .05, .1])]:
         for ti, vi in zip(t, v, strict=True):
-            rows.append((group, route, ti, n, 1, vi, max(vi - .05, 0), vi + .05))
+            rows.append((group, route, ti, n, 2, vi, max(vi - .05, 0), vi + .05))
     wait = 1 - np.array([.0, .25, .45, .6])
     rows += [(group, "waiting", ti, n, 1, w, w - .05, w + .05) for ti, w in zip(t, wait, strict=True)]
     return pd.DataFrame(rows, columns=["group", "route", "time_days", "at_risk", "events",
@@ -298,3 +302,18 @@ def test_stage_bars_are_a_seaborn_barplot_of_the_table_in_weeks():
     bars = [p for p in ax.patches if p.get_gid() == "bars:adoption"]
     drawn = stage_table().query("group == 'adoption' and n_completed >= 5")["median_days"]
     assert sorted(round(b.get_width(), 9) for b in bars) == sorted(round(v / 7, 9) for v in drawn)
+
+
+def test_plot_km_curve_stops_where_fewer_than_threshold_remain_at_risk():
+    rng = np.random.default_rng(3)
+    table = km_group("Fife", np.round(rng.uniform(1, 1800, 40)).tolist(), (rng.random(40) < 0.7).tolist())
+    ax = plot_km(table, at_risk=None, threshold=5, step_days=None)
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "curve:Fife"]
+    first_small = table.loc[table["at_risk"] < 5, "time_days"].min() / style.DAYS_PER_YEAR
+    assert line.get_xdata().max() < first_small
+    ticks = [ln for ln in ax.get_lines() if ln.get_gid() == "censor:Fife"]
+    assert all(t.get_xdata().max() < first_small for t in ticks)
+    # Threshold 1 (an analyst's own screen, explicitly) draws every step.
+    ax1 = plot_km(table, at_risk=None, threshold=1, step_days=None)
+    (full,) = [ln for ln in ax1.get_lines() if ln.get_gid() == "curve:Fife"]
+    assert full.get_xdata().max() >= first_small

@@ -24,6 +24,7 @@ from pace_analysis.disclosure import (
     coarsen_curve,
     curve_group_sizes,
     not_shown_note,
+    stop_at_small_risk_set,
 )
 from pace_analysis.errors import PaceError
 from pace_analysis.plotting import style
@@ -55,8 +56,9 @@ def _step_on(grid: np.ndarray, t: np.ndarray, v: np.ndarray, start: float) -> np
 def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *,
                               group=None, kind: str = "stacked", route_set=None,
                               threshold: int = DEFAULT_THRESHOLD, show_ci: bool | None = None,
-                              show_exit: bool = True, step_days: float | None = None,
+                              show_exit: bool = True, step_days: float | None = 91,
                               max_years: float | None = None,
+                              hide_routes: Sequence[str] | None = None,
                               title: str | None = "Which route, and when",
                               xlabel: str = "Years since becoming looked after") -> Axes:
     """Share of children who have reached each route to permanence, over time.
@@ -80,10 +82,16 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
         Confidence bands (default: on for lines, off for stacked areas).
     show_exit : bool
         Include leaving care without permanence (``route == "exit"``) when present.
-    step_days : float, optional
-        Draw curves coarsened to this grid (e.g. 91 days), for reports.
+    step_days : float or None
+        Draw curves coarsened to this grid: quarters (91 days) by default, as in reports;
+        ``None`` (explicitly) draws the exact steps.
     max_years : float, optional
         Right end of the x axis.
+    hide_routes : sequence of str, optional
+        Route codes not to draw, e.g. those whose counts a published table hides. Routes
+        that fewer than ``threshold`` children of the drawn group reached are never drawn
+        either: a band of one or two children shows each child's step. In a stacked
+        chart their share is left in the top band ("still waiting, or a route not shown").
     title, xlabel : str
 
     Returns
@@ -104,11 +112,15 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
     sizes = curve_group_sizes(table) if len(table) else pd.Series(dtype=int)
     hidden = [g for g in groups if sizes.get(g, 0) < threshold]
     shown = [g for g in groups if g not in hidden]
+    small = set(small_routes(table[table["group"].isin(shown)], threshold)) | set(hide_routes or ())
     if step_days:
         table = coarsen_curve(table, step_days)
+    table = stop_at_small_risk_set(table, threshold)
     routes = _routes(table, route_set)
     if show_exit and "exit" in set(table["route"]):
         routes.append("exit")
+    not_drawn = [r for r in routes if r in small]
+    routes = [r for r in routes if r not in small]
     with style.rc_context():
         if ax is None:
             ax = style.new_axes(None, (10.5, 5))
@@ -119,7 +131,7 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
         handles = []
         if kind == "stacked" and shown:
             handles = _stacked(ax, table[table["group"] == shown[0]], routes, route_set,
-                               bool(show_ci))
+                               bool(show_ci), bool(not_drawn))
         elif shown:
             handles = _lines(ax, table, shown, routes, route_set,
                              True if show_ci is None else show_ci)
@@ -129,6 +141,10 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
                     va="center", color=style.MUTED)
         elif note:
             handles.append(Patch(color="none", label=textwrap.fill(note, 34)))
+        if shown and not_drawn:
+            names = ", ".join(style.route_label(r, route_set) for r in not_drawn)
+            handles.append(Patch(color="none", label=textwrap.fill(
+                f"Not drawn (counts hidden, fewer than {threshold} children): {names}", 34)))
         ax.set_xlim(0, xmax)
         ax.set_ylim(0, 1)
         style.years_axis(ax, xmax)
@@ -148,7 +164,17 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
     return ax
 
 
-def _stacked(ax: Axes, g: pd.DataFrame, routes: list[str], route_set, show_ci: bool) -> list:
+def small_routes(cif_table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> list[str]:
+    """Routes (not "waiting") that 1 to ``threshold - 1`` children of the table reached."""
+    if not len(cif_table) or "events" not in cif_table.columns:
+        return []
+    rows = cif_table[cif_table["route"].astype(str) != "waiting"]
+    totals = rows.groupby(rows["route"].astype(str), sort=False)["events"].sum()
+    return [str(r) for r, n in totals.items() if 0 < n < threshold]
+
+
+def _stacked(ax: Axes, g: pd.DataFrame, routes: list[str], route_set, show_ci: bool,
+             merged: bool = False) -> list:
     grid = np.unique(np.r_[0.0, g["time_days"].to_numpy(dtype=float)])
     x = grid / style.DAYS_PER_YEAR
     bottom = np.zeros_like(grid)
@@ -165,6 +191,8 @@ def _stacked(ax: Axes, g: pd.DataFrame, routes: list[str], route_set, show_ci: b
         bottom = top
     waiting_label = ("Still waiting" if "exit" in routes
                      else "Still waiting, or left care without legal permanence")
+    if merged:
+        waiting_label += ", or a route not drawn"
     ax.fill_between(x, bottom, 1.0, step="post", facecolor=style.ROUTE_COLORS["waiting"],
                     edgecolor="#BBBBBB", hatch="//", linewidth=0, label=waiting_label,
                     gid="area:waiting")

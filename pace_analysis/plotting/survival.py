@@ -26,6 +26,7 @@ from pace_analysis.disclosure import (
     curve_group_sizes,
     format_at_risk,
     not_shown_note,
+    stop_at_small_risk_set,
 )
 from pace_analysis.errors import PaceError
 from pace_analysis.plotting import style
@@ -80,7 +81,7 @@ def _curve(g: pd.DataFrame, kind: str) -> tuple[np.ndarray, ...]:
 def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
             at_risk: pd.DataFrame | str | None = "auto", kind: str = "reached",
             threshold: int = DEFAULT_THRESHOLD, show_censors: bool = True, show_ci: bool = True,
-            step_days: float | None = None, groups: Sequence | None = None,
+            step_days: float | None = 91, groups: Sequence | None = None,
             colors: Mapping | None = None, max_years: float | None = None,
             title: str | None = "Time to legal permanence",
             xlabel: str = "Years since becoming looked after",
@@ -109,12 +110,16 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
     kind : {"reached", "waiting"}
         Share who have reached legal permanence (default) or share still waiting.
     threshold : int
-        Disclosure threshold: smaller groups are not drawn; at-risk counts below it
-        print as ``"<threshold"``.
+        Disclosure threshold: smaller groups are not drawn; a curve stops where fewer
+        children are still at risk (:func:`~pace_analysis.disclosure.stop_at_small_risk_set`);
+        at-risk counts below it print as ``"<threshold"``.
     show_censors, show_ci : bool
         Draw censoring marks (never on a coarsened curve) and confidence bands.
-    step_days : float, optional
-        Draw the curve coarsened to this grid (e.g. 91 for quarters), for reports.
+    step_days : float or None
+        Draw the curve coarsened to this grid: quarters (91 days) by default, so that no
+        child's exact day can be read off (the rule of reports, and of the explore view).
+        ``None`` draws the exact steps and censoring marks: for an analyst's own screen,
+        and only when asked for explicitly.
     groups : sequence, optional
         Groups to draw, in order (default: all, in table order).
     colors : mapping, optional
@@ -142,6 +147,7 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
     colors = dict(colors) if colors is not None else style.group_colors(order)
     lstyles = style.group_linestyles(order)
     drawn = coarsen_curve(km_table, step_days) if step_days else km_table
+    drawn = stop_at_small_risk_set(drawn, threshold)
     rows = len(shown) if at_risk is not None else 0
     with style.rc_context():
         table_h = 0.25 * rows + 0.45 if rows else 0.0
@@ -165,7 +171,8 @@ def plot_km(km_table: pd.DataFrame, ax: Axes | None = None, *,
                               linestyle=lstyles.get(g, "-"), gid=f"curve:{g}")
             handles.append(line)
             if show_censors and not step_days and "censored" in km_table.columns:
-                k = km_table[(km_table["group"] == g) & (km_table["censored"] > 0)]
+                exact = stop_at_small_risk_set(km_table[km_table["group"] == g], threshold)
+                k = exact[exact["censored"] > 0]
                 if len(k):
                     s = k["survival"].to_numpy(dtype=float)
                     ax.plot(k["time_days"].to_numpy(dtype=float) / style.DAYS_PER_YEAR,
