@@ -346,6 +346,21 @@ def split_date(authority: str) -> tuple[date, str]:
     return comparison_date(), "comparison date (median PACE start; did not take part)"
 
 
+def withheld_periods(table: pd.DataFrame, measure: str, min_n: int) -> pd.Series:
+    """Rows of a :func:`pace_measures` table whose value is withheld (disclosure control).
+
+    A period resting on 1 to ``min_n - 1`` children; for a proportion measure also one
+    whose numerator, denominator or their difference is that small (the rule of the
+    funnel plot: a share gives away its numerator and its complement too).
+    """
+    small = (table["n"] > 0) & (table["n"] < min_n)
+    if MEASURES[measure].kind == "proportion":
+        for part in (table["numerator"], table["denominator"],
+                     table["denominator"] - table["numerator"]):
+            small |= (part > 0) & (part < min_n)
+    return small & table["value"].notna()
+
+
 def measure_chart(table: pd.DataFrame, authority: str, measure: str, rules: str = "anhoj",
                   split: date | None = None, split_label: str = "",
                   tests_of_change: pd.DataFrame | None = None, min_n: int = 0) -> ChartResult:
@@ -362,12 +377,7 @@ def measure_chart(table: pd.DataFrame, authority: str, measure: str, rules: str 
         raise PaceError(f"unknown measure {measure!r}")
     t = table[(table["authority"] == authority) & (table["measure"] == measure)]
     t = t.sort_values("period_start").copy()
-    small = (t["n"] > 0) & (t["n"] < min_n)
-    if MEASURES[measure].kind == "proportion":
-        # As the funnel plot: a share gives away its numerator and its complement too.
-        for part in (t["numerator"], t["denominator"], t["denominator"] - t["numerator"]):
-            small |= (part > 0) & (part < min_n)
-    small &= t["value"].notna()
+    small = withheld_periods(t, measure, min_n)
     t.loc[small, "value"] = np.nan
     notes = []
     if split is not None:

@@ -5,8 +5,9 @@ measure (:data:`pace_analysis.measures.REPORT_MEASURES`): the run chart, the num
 tests of change to list beneath it, the aim line where a PACE aim gives a level
 (:data:`pace_analysis.aims.AIM_LINES`) and a one-line plain verdict (:func:`verdict`).
 
-**The grid rule** (:func:`choose_frequency`). A point is *shown* when its period has at
-least ``min_n`` children (the disclosure threshold). Quarters are used when at least
+**The grid rule** (:func:`choose_frequency`). A point is *shown* when its value is not
+withheld by disclosure control (:func:`pace_analysis.measures.withheld_periods`: at least
+``min_n`` children, and for shares a numerator and complement of at least ``min_n`` too). Quarters are used when at least
 :data:`MIN_COVERAGE` (75%) of the quarters the measure can be assessed in are shown;
 otherwise half-years of the reporting year (August–January, February–July) on the same
 rule; otherwise reporting years (August–July). When no grid reaches 75% (a median that is
@@ -35,6 +36,7 @@ from pace_analysis.measures import (
     measure_chart,
     pace_measures,
     split_date,
+    withheld_periods,
 )
 
 #: Grids tried in order, finest first.
@@ -85,7 +87,7 @@ class ReportChart:
 
 def _shown(table: pd.DataFrame, measure: str, min_n: int) -> pd.Series:
     t = table[table["measure"] == measure]
-    return t["value"].notna() & ~((t["n"] > 0) & (t["n"] < min_n))
+    return t["value"].notna() & ~withheld_periods(t, measure, min_n)
 
 
 def choose_frequency(dataset: Dataset, authority: str, measure: str, min_n: int,
