@@ -107,15 +107,16 @@ def split_figures(frame: pd.DataFrame, threshold: int = 5,
         ``order, order_lower, order_upper`` (share with an order); ``order_if_not_home``
         = order / (1 − home), the share with an order among children who had not
         returned home by then (a return home and an order are both *first* permanence,
-        so a child with an order did not go home first); ``n_home``, ``n_order`` (children
-        reaching each by then) and ``suppressed``. A share whose count is from 1 to
-        ``threshold − 1`` is ``None``; so is everything when the group is below the
-        threshold.
+        so a child with an order did not go home first); and ``suppressed``. A share whose
+        count (children reaching it by then) is from 1 to ``threshold − 1`` is ``None``;
+        so is everything when the group is below the threshold. The counts themselves
+        are not returned: ``summary.json`` publishes this dict, and the routes table
+        already publishes (and protects) those counts.
     """
     from pace_analysis import competing
 
     keys = ("home", "home_lower", "home_upper", "order", "order_lower", "order_upper",
-            "order_if_not_home", "n_home", "n_order")
+            "order_if_not_home")
     out: dict = dict.fromkeys(keys)
     out["suppressed"] = len(frame) < threshold
     if out["suppressed"]:
@@ -125,15 +126,13 @@ def split_figures(frame: pd.DataFrame, threshold: int = 5,
     at = competing.cif_at(cif, days).set_index("route")
     by = f[f["time_days"] <= days]["outcome"].value_counts()
     n_home, n_order = int(by.get("home", 0)), int(by.get("order", 0))
-    out.update(n_home=None if _small(n_home, threshold) else n_home,
-               n_order=None if _small(n_order, threshold) else n_order)
     if not bool(at.loc["home", "estimable"]):
         return out
     home, order = float(at.loc["home", "cif"]), float(at.loc["order", "cif"])
-    if out["n_home"] is not None:
+    if not _small(n_home, threshold):
         out.update(home=home, home_lower=float(at.loc["home", "ci_lower"]),
                    home_upper=float(at.loc["home", "ci_upper"]))
-    if out["n_order"] is not None:
+    if not _small(n_order, threshold) and not _small(len(f) - n_home - n_order, threshold):
         out.update(order=order, order_lower=float(at.loc["order", "ci_lower"]),
                    order_upper=float(at.loc["order", "ci_upper"]))
         if home < 1:

@@ -24,6 +24,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from pace_analysis.disclosure import DEFAULT_THRESHOLD
 from pace_analysis.plotting import style
@@ -55,8 +56,15 @@ def _year_ticks(ax: Axes, t: pd.DataFrame, max_ticks: int = 8) -> None:
     step = int(np.ceil(len(years) / max_ticks))
     shown = years[::step]
     ax.set_xticks([y + 1.0 for y in shown])
-    ax.set_xticklabels([f"{y}-{(y + 1) % 100:02d}" for y in shown], rotation=0)
+    # A formatter, not fixed labels: any position reads as its reporting year ("2021-22"),
+    # so alternative text written from the axis names the years of the last points too.
+    ax.xaxis.set_major_formatter(FuncFormatter(_year_label))
     ax.set_xlim(years[0] + 0.4, years[-1] + 1.6)
+
+
+def _year_label(x: float, _pos=None) -> str:
+    y = int(np.floor(x - 0.5))
+    return f"{y}-{(y + 1) % 100:02d}"
 
 
 def _mark_pace(ax: Axes, pace_start: date | None, label: bool = True) -> None:
@@ -69,6 +77,20 @@ def _mark_pace(ax: Axes, pace_start: date | None, label: bool = True) -> None:
                     xycoords=("data", "axes fraction"), xytext=(4, 0),
                     textcoords="offset points", ha="left", va="top", fontsize=9,
                     color="#A04000")
+
+
+def _label_lines(ax: Axes, t: pd.DataFrame) -> None:
+    """Name seaborn's lines "<outcome>, <area>" (their own labels are "_child0"...), so
+    that alternative text written from the figure can say which line is which."""
+    for (outcome, area), g in t.groupby(["outcome", "area"], sort=False):
+        g = g[g["share"].notna()].sort_values("x")
+        for line in ax.get_lines():
+            x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+            if (line.get_label().startswith("_") and len(x) == len(g) and len(x)
+                    and np.allclose(x, g["x"]) and np.allclose(y, g["share"])):
+                line.set_label(f"{OUTCOMES[outcome]}, {area}")
+                line.set_gid(f"trend:{outcome}:{area}")
+                break
 
 
 def plot_trends(table: pd.DataFrame, ax: Axes | None = None, *, horizon: int = 2,
@@ -113,6 +135,7 @@ def plot_trends(table: pd.DataFrame, ax: Axes | None = None, *, horizon: int = 2
                          hue_order=[OUTCOMES[o] for o in outcomes], style_order=areas,
                          palette=palette, dashes=dashes, markers=True, markersize=6,
                          errorbar=None, ax=ax, legend=legend)
+            _label_lines(ax, t)
             band = t[t["area"] == band_area]
             for o in outcomes:
                 b = band[(band["outcome"] == o) & band["share"].notna()].sort_values("x")
@@ -182,6 +205,7 @@ def plot_trend_grid(table: pd.DataFrame, *, col: str = "horizon_years",
             sns.lineplot(data=data, x="x", y="share", hue="outcome_label", palette=palette,
                          hue_order=[OUTCOMES[o] for o in outcomes], style="area",
                          markers=True, errorbar=None, ax=ax, legend=False)
+            _label_lines(ax, data)
             first = data[data["area"] == data["area"].iloc[0]]
             for o in outcomes:
                 b = first[(first["outcome"] == o) & first["share"].notna()].sort_values("x")

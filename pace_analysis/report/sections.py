@@ -10,6 +10,7 @@ two tables reveals a hidden count.
 
 from __future__ import annotations
 
+from pace_analysis.report import overview
 from pace_analysis.report.context import ReportContext
 from pace_analysis.report.table import Table, count, derived, label
 
@@ -61,6 +62,9 @@ COLUMNS: dict[str, tuple] = {
         count("numerator", "Reached permanence within 2 years"), derived("proportion", "Share", _ND, _PCT),
         label("position", "Position in the funnel")),
 }
+
+
+COLUMNS.update(overview.COLUMNS)  # the overview's tables: population, trends, comparators
 
 
 # --------------------------------------------------------------------------- text
@@ -179,13 +183,18 @@ def tables(ctx: ReportContext, summary: dict | None = None, *, cif=None, funnel_
     -------
     dict of name to Table
         ``share_by_years``, ``median_by_age_group``, ``routes_by_years``,
-        ``stage_durations``, ``pace_aims``, ``placement_moves`` and ``funnel``, each with
-        its :attr:`~pace_analysis.report.table.Table.mask` set.
+        ``stage_durations``, ``pace_aims``, ``placement_moves``, ``funnel`` and the
+        overview's ``population``, ``official_figures``, ``permanence_trends``,
+        ``aims_by_year`` and ``comparators`` (:mod:`pace_analysis.report.overview`), each
+        with its :attr:`~pace_analysis.report.table.Table.mask` set.
     """
     from pace_analysis.report.protect import protect_tables
 
     out = {t.name: t for t in (share_by_years(ctx), median_by_age_group(ctx), routes_by_years(ctx, cif),
-                               stage_durations(ctx), pace_aims(ctx), placement_moves(ctx))}
+                               stage_durations(ctx), pace_aims(ctx), placement_moves(ctx),
+                               overview.counted_where(ctx), overview.official_figures(ctx),
+                               overview.permanence_trends(ctx), overview.aims_by_year(ctx),
+                               overview.comparators(ctx))}
     out["funnel"] = funnel_table if funnel_table is not None else funnel(ctx)[2]
     protect_tables(out, ctx.threshold, slug=ctx.slug, area=ctx.authority, national=ctx.national,
                    summary=summary)
@@ -250,13 +259,14 @@ def routes_figure(ctx: ReportContext, cif, routes_table: Table | None = None):
 
 
 def stages_figure(ctx: ReportContext):
-    """Median days in each stage, by route."""
+    """Median weeks in each stage, by route (seaborn bars; the stage table's unit)."""
     from pace_analysis import milestones
     from pace_analysis.plotting.stages import plot_stage_durations
 
     by_route = milestones.stage_summary(ctx.began_in_window, by="permanence_route")
     return plot_stage_durations(by_route, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
-                                title=f"Where the time goes: median days in each stage, {ctx.authority}")
+                                kind="bars", unit="weeks",
+                                title=f"Where the time goes: median weeks in each stage, {ctx.authority}")
 
 
 def run_charts(ctx: ReportContext):
