@@ -308,9 +308,12 @@ def _stage_starts() -> dict[str, tuple[str, bool]]:
 
 
 def _aim_ids() -> dict[str, str]:
+    """Published aim text (its definition or its row name) -> the aim's short name."""
+    from pace_analysis.aims import PACE_AIM_ROWS
     from pace_analysis.milestones import AIMS
 
-    return {text: aim for aim, text in AIMS.items()}
+    return {**{text: aim for aim, text in AIMS.items()},
+            **{text: aim for aim, text in PACE_AIM_ROWS.items()}}
 
 
 def _key(values: Iterable[str]) -> str:

@@ -274,7 +274,7 @@ def aims_by_year(journeys: pd.DataFrame, area: str, window_start: str | None = N
     t = t[year_end + need <= extract + pd.Timedelta(hours=12)].copy()
     t["area"] = area
     t["year"] = t["group"].astype(str)
-    t["aim_label"] = t["aim"].map(lambda a: aims.label(AIM_CODES[a]))
+    t["aim_label"] = t["aim"].map(lambda a: aims.AIM_SHORT[AIM_CODES[a]])
     small = ((t["numerator"] > 0) & (t["numerator"] < threshold)) | (
         (t["denominator"] - t["numerator"] > 0) & (t["denominator"] - t["numerator"] < threshold))
     t.loc[small, ["numerator", "share", "ci_lower", "ci_upper"]] = np.nan

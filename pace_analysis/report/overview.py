@@ -202,6 +202,19 @@ def trends_sentence(ctx: ReportContext, table: Table) -> str:
     return trends.trend_sentence(_shown_long(table), ctx.authority, horizon=2)
 
 
+def aims_period(ctx: ReportContext) -> str:
+    """The period the aims tables cover, in one sentence."""
+    from pace_analysis.population import _day
+
+    j = ctx.began_in_window.journeys
+    start = ctx.window[0] or (j["looked_after_date"].min() if len(j) else None)
+    end = ctx.window[1] or pd.to_datetime(ctx.dataset.journeys["extract_date"]).max()
+    since = f"from {_day(start)} " if start is not None else ""
+    return (f"The aims cover children who became looked after {since}to {_day(end)} and were "
+            "followed long enough to tell whether the aim was met (26 weeks after being "
+            "accommodated for aim 2; 2 years for aim 1).")
+
+
 def aims_by_year(ctx: ReportContext) -> Table:
     """The PACE national aims by year of becoming looked after (CELCIS wording)."""
     from pace_analysis import trends
@@ -291,5 +304,5 @@ def consistent_split(numbers: dict, tables: dict[str, Table], route_set=None) ->
 
 __all__ = ["COLUMNS", "population_statement", "counted_where", "counted_where_note",
            "official_figures", "permanence_trends", "trends_figure", "trends_sentence",
-           "aims_by_year", "comparators", "comparators_sentence", "run_charts",
+           "aims_period", "aims_by_year", "comparators", "comparators_sentence", "run_charts",
            "run_chart_text", "consistent_split"]

@@ -47,9 +47,9 @@ COLUMNS: dict[str, tuple] = {
         count("n_open", "Still open"), derived("median_weeks", "Median weeks", ["n"], "{:.0f}"),
         label("most_time", "Longest stage")),
     "pace_aims": (
-        label("description", "Aim"), count("numerator", "Met"), count("denominator", "Children"),
+        label("aim_label", "Aim"), count("numerator", "Met"), count("denominator", "Children"),
         derived("share", "Share", _ND, _PCT), derived("ci_lower", "95% CI lower", _ND, _PCT),
-        derived("ci_upper", "95% CI upper", _ND, _PCT)),
+        derived("ci_upper", "95% CI upper", _ND, _PCT), label("description", "Definition")),
     "placement_moves": (
         label("group", "Age group"), count("n", "Children"),
         derived("mean_moves", "Average moves", ["n"], "{:.1f}"),
@@ -143,8 +143,10 @@ def stage_durations(ctx: ReportContext) -> Table:
 def pace_aims(ctx: ReportContext) -> Table:
     """How many children met each PACE aim."""
     from pace_analysis import milestones
+    from pace_analysis.aims import PACE_AIM_ROWS
 
     data = milestones.pace_aims(ctx.began_in_window)
+    data = data.assign(aim_label=data["aim"].map(PACE_AIM_ROWS))  # CELCIS wording, no codes
     return Table("pace_aims", data, COLUMNS["pace_aims"], population=len(ctx.began_in_window.journeys))
 
 
@@ -158,9 +160,14 @@ def placement_moves(ctx: ReportContext) -> Table:
 
 def funnel(ctx: ReportContext):
     """The funnel figure and the authority's row of it: ``(title, figure, Table)``."""
+    import matplotlib.pyplot as plt
+
     from pace_analysis.plotting.funnel import authority_funnel_figure
 
     title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold)
+    # Closed at once: the figure is saved later, where its section is; left open, the
+    # inline backend would also show it at the end of the cell that made it (the headline).
+    plt.close(fig)
     table = Table("funnel", row, COLUMNS["funnel"], population=int(row["denominator"].sum()) if len(row) else 0)
     return title, fig, table
 
