@@ -13,7 +13,9 @@ and largest value consistent with every published number and relation, with
 
 A protected cell is **safe** when the interval an intruder can deduce is wider than the
 protection level ``threshold - 1`` (4 by default: the width of the range 1 to 4 that
-"c" stands for), i.e. ``upper - lower >= threshold``. A share, rate or median published
+"c" stands for), i.e. ``upper - lower >= threshold``, or when the interval holds no
+small count at all (every value in it is 0 or at least ``threshold``: a secondary cell
+worked out as 152 discloses nothing the rules protect). A share, rate or median published
 while a count it is computed from is hidden is a finding too (the count can be worked
 back from it).
 
@@ -729,7 +731,9 @@ def audit_publication(pub: Publication, threshold: int = DEFAULT_THRESHOLD) -> A
         intervals.update(_bounds(cells, rels, known, cells))
     for c in protected:
         lower, upper = intervals[c]
-        if upper - lower < threshold:
+        # Narrow is only a disclosure when the interval admits a small count: pinning a
+        # hidden cell to 152 (or to 0) tells a reader nothing the rules would have hidden.
+        if upper - lower < threshold and upper >= 1 and lower <= threshold - 1:
             reason = ("worked out exactly" if upper == lower
                       else f"narrowed to {upper - lower:g} (protection level {threshold - 1})")
             findings.append(Finding(c, lower, upper, reason))

@@ -95,11 +95,13 @@ def test_cross_table_route_passes_when_a_second_route_is_hidden(tmp_path):
 
 
 def test_numerator_printed_as_denominator_is_found(tmp_path):
-    # Planted: aim cso_home_2y's met count hidden, printed as the next aim's children.
-    aims = [[AIMS["cso_home_2y"], "c", 2648], [AIMS["cso_home_2y_reviewed"], 120, 309]]
+    # Planted: aim cso_home_2y's met count (a small one, 3) hidden, printed as the next
+    # aim's children. A hidden count worked out as a large number is no disclosure (see
+    # the next-but-one test), so the plant uses a count the rules protect.
+    aims = [[AIMS["cso_home_2y"], "c", 2648], [AIMS["cso_home_2y_reviewed"], 1, 3]]
     result = audit_run(authority(tmp_path, aims=aims))
     assert named(result, "pace_aims.csv [cso_home_2y] Met")
-    assert result.intervals["orkney-islands/pace_aims.csv [cso_home_2y] Met"] == (309.0, 309.0)
+    assert result.intervals["orkney-islands/pace_aims.csv [cso_home_2y] Met"] == (3.0, 3.0)
 
 
 def test_numerator_hidden_in_both_places_passes(tmp_path):
@@ -135,6 +137,21 @@ def test_scotland_sum_of_councils_reveals_the_only_hidden_council(tmp_path):
     result = audit_publication(pub, threshold=5)
     assert [f.cell for f in result.findings] == ["b"]
     assert result.intervals["b"] == (3.0, 3.0)
+
+
+def test_hidden_cell_worked_out_as_a_large_count_or_zero_is_no_disclosure():
+    pub = Publication()
+    parts = [pub.add("big", None), pub.add("zero", None), pub.add("small", None)]
+    pub.add("n", 152)
+    pub.add("m", 3)
+    pub.add("z", 0)
+    pub.relate([("big", 1), ("n", -1)], "==", 0, "big = n")
+    pub.relate([("zero", 1), ("z", -1)], "==", 0, "zero = z")
+    pub.relate([("small", 1), ("m", -1)], "==", 0, "small = m")
+    result = audit_publication(pub, threshold=5)
+    assert {c: result.intervals[c] for c in parts} == {
+        "big": (152.0, 152.0), "zero": (0.0, 0.0), "small": (3.0, 3.0)}
+    assert [f.cell for f in result.findings] == ["small"]
 
 
 def test_unbounded_hidden_cell_is_safe():
