@@ -171,3 +171,18 @@ def test_trend_grid_has_one_panel_per_horizon(table):
 def test_trend_sentence_names_years_and_shares(table):
     text = trends.trend_sentence(table, "Testshire", horizon=2)
     assert "2011-12" in text and "2010-11" in text and "75%" in text  # 6 of 8
+
+
+def test_small_multiples_across_councils_one_panel_per_area(table):
+    other = table.assign(area="Otherton")
+    fig = plot_trend_grid(pd.concat([table, other]), col="area", threshold=1)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["Testshire", "Otherton"]
+    for ax in fig.axes:
+        if ax.get_title():  # 2-year shares only, each panel its own area
+            ys = sorted(np.round(np.concatenate([ln.get_ydata() for ln in ax.get_lines()
+                                                 if str(ln.get_gid()).startswith("trend:any")]),
+                                 9))
+            want = table[(table["horizon_years"] == 2) & (table["outcome"] == "any")]["share"]
+            assert ys == sorted(np.round(want.to_numpy(), 9))
+    plt.close(fig)
