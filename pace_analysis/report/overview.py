@@ -166,6 +166,22 @@ def permanence_trends(ctx: ReportContext) -> Table:
                  population=len(ctx.local))
 
 
+def show_trends(ctx: ReportContext, table: Table, horizon: int = 2):
+    """Save the whole trend table as CSV; return the page's view of it (Styler).
+
+    The page shows the council's rows at ``horizon`` years (the chart holds the rest and
+    the CSV every row), which keeps the page short; the cells shown are the protected
+    table's own, under the same table id, so the audit reads them as the same cells.
+    """
+    table.save(ctx.out)
+    d = table.data
+    keep = ((d["area"] == ctx.authority) & (d["horizon_years"] == horizon)).to_numpy()
+    view = Table(table.name, d[keep], table.columns, population=table.population)
+    if table.mask is not None:
+        view.mask = table.mask[keep].reset_index(drop=True)
+    return view.styler()
+
+
 def _shown_long(table: Table) -> pd.DataFrame:
     """A protected trend Table back in the long form the trend charts take."""
     from pace_analysis.trends import OUTCOMES
@@ -303,6 +319,6 @@ def consistent_split(numbers: dict, tables: dict[str, Table], route_set=None) ->
 
 
 __all__ = ["COLUMNS", "population_statement", "counted_where", "counted_where_note",
-           "official_figures", "permanence_trends", "trends_figure", "trends_sentence",
+           "official_figures", "permanence_trends", "show_trends", "trends_figure", "trends_sentence",
            "aims_period", "aims_by_year", "comparators", "comparators_sentence", "run_charts",
            "run_chart_text", "consistent_split"]
