@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT / "data" / "synthetic"))
     ap.add_argument("--run", default=None, help="a finished run folder to audit")
     ap.add_argument("--threshold", type=int, default=5)
+    ap.add_argument("--batch-seconds", type=float, default=None,
+                    help="the batch's time when the run was built by several invocations")
     args = ap.parse_args()
     dataset = read_dataset(args.data)
     window = reporting.study_window(dataset)
@@ -94,7 +96,8 @@ def main() -> None:
         started = time.perf_counter()
         result = audit_run(args.run)
         seconds = time.perf_counter() - started
-        batch = json.loads((Path(args.run) / "manifest.json").read_text(encoding="utf-8"))["seconds"]
+        batch = args.batch_seconds or json.loads(
+            (Path(args.run) / "manifest.json").read_text(encoding="utf-8"))["seconds"]
         print(f"audit of {args.run}: {len(result.protected)} protected cells, "
               f"{'all safe' if result.ok else f'{len(result.findings)} UNSAFE'}; "
               f"{seconds:.1f}s = {seconds / batch:.3f} x the batch ({batch:.0f}s, baseline)")

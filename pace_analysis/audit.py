@@ -306,7 +306,13 @@ def _stage_starts() -> dict[str, tuple[str, bool]]:
     """Milestone -> (label of the main stage starting there, whether some start there directly)."""
     from pace_analysis.milestones import STAGES
 
-    return {s.start: (s.label, i <= 1) for i, s in enumerate(STAGES) if i >= 1}
+    return {s.start: (s.label, i <= 1) for i, s in enumerate(STAGES)}
+
+
+def _milestone_label(milestone: str) -> str:
+    from pace_analysis.milestones import MILESTONE_LABELS
+
+    return MILESTONE_LABELS[milestone].capitalize()
 
 
 def _aim_ids() -> dict[str, str]:
@@ -489,14 +495,27 @@ def authority_relations(pub: Publication, rep: dict) -> None:
                                 f"{k}: cumulative count only grows with time")
     # Stages: children in a stage = completed + still open (+ those who bypassed it).
     stages = t.get("stage_durations", {})
+    starts = _stage_starts()
     for key, c in stages.items():
         pub.relate([(c.get("Completed", ""), 1), (c.get("Still open", ""), 1), (c.get("Children", ""), -1)],
                    "<=", 0, f"stage {key!r}: completed + still open <= children")
+    # A main stage's children = completed + still open + those who skipped its end
+    # milestone, who are the children of the bypass rows from the same start.
+    for milestone, (main, _first) in starts.items():
+        if main not in stages:
+            continue
+        prefix = _milestone_label(milestone) + " to "
+        skipped = [(stages[k].get("Children", ""), 1) for k in stages
+                   if k.startswith(prefix) and "(without" in k]
+        c = stages[main]
+        pub.relate([(c.get("Completed", ""), 1), (c.get("Still open", ""), 1), *skipped,
+                    (c.get("Children", ""), -1)], "==", 0,
+                   f"stage {main!r}: children = completed + still open + those who skipped it")
     # Every journey reaching a milestone completed exactly one stage ending there, and
     # starts the main stage from it (accommodation: some are accommodated on day one).
     ends = _stage_ends()
-    for milestone, (main, first) in _stage_starts().items():
-        if main not in stages:
+    for milestone, (main, first) in starts.items():
+        if main not in stages or milestone == next(iter(starts)):
             continue
         into = [(stages[k].get("Completed", ""), 1) for k in stages
                 if ends.get(k.split(" (without")[0]) == milestone]
@@ -713,6 +732,16 @@ def _bounds(cells: list[str], rels: list[Relation], known: Mapping[str, float],
     return out
 
 
+def interval(pub: Publication, cell: str) -> tuple[float, float]:
+    """The interval an intruder can deduce for one hidden *cell* of a publication."""
+    known = {c: float(v) for c, v in pub.cells.items() if v is not None}
+    unknown = [c for c, v in pub.cells.items() if v is None]
+    for cells, rels in _components(unknown, pub.relations):
+        if cell in cells:
+            return _bounds(cells, rels, known, [cell])[cell]
+    return (0.0, math.inf)
+
+
 def audit_publication(pub: Publication, threshold: int = DEFAULT_THRESHOLD) -> AuditResult:
     """The intruder's interval for every protected cell of a publication, and findings."""
     started = time.perf_counter()
@@ -789,5 +818,5 @@ def run_cli(args: argparse.Namespace) -> int:
 
 
 __all__ = ["Relation", "Finding", "Publication", "AuditResult", "TABLES", "html_tables",
-           "read_table", "add_summary", "authority_relations",
+           "read_table", "add_summary", "authority_relations", "interval",
            "publication_relations", "audit_publication", "audit_run", "configure_cli", "run_cli"]

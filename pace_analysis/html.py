@@ -183,7 +183,7 @@ def page(title: str, body: str, threshold: int | None = None, facts: PageFacts |
     env = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
     return env.from_string(_template("page.html.j2")).render(
         title=title, body=markupsafe_markup(body), css=markupsafe_markup(_template("report.css")),
-        csp=safehtml.CSP, facts=facts, window=window, mark=SUPPRESSED,
+        csp=markupsafe_markup(safehtml.CSP), facts=facts, window=window, mark=SUPPRESSED,
         hash=(facts.data_hash or "")[:12], index_href=index_href,
     )
 
@@ -283,7 +283,11 @@ def _figure_html(png: str, meta: dict, numbering: _Numbering) -> str:
     n = numbering.figures
     caption = str(meta.get("caption") or numbering.section or "Figure")
     alt = str(meta.get("alt") or f"Chart: {caption}.")
-    link = _file_link(numbering, str(meta.get("name", "")), "Figure file (PNG)")
+    name = str(meta.get("name", ""))
+    link = _file_link(numbering, name, "Figure file (PNG)")
+    if name.endswith(".png"):  # the figure's data, when saved beside it under the same name
+        link += _file_link(numbering, name[:-4] + ".csv", "Data (CSV)") \
+            if numbering.folder is not None else ""
     png = "".join(png.split())
     return (f'<figure class="chart" id="figure-{n}">'
             f'<img alt="{html.escape(alt, quote=True)}" src="data:image/png;base64,{png}">'
@@ -315,6 +319,8 @@ def _accessible_tables(fragment: str, numbering: _Numbering) -> str:
             label = re.sub(r"<[^>]+>", "", cap.group(1)).strip()
         else:
             label = numbering.section or "Table"
+            if name:
+                label = f"{name.replace('_', ' ').capitalize()} ({label})"
             inner = f"<caption><strong>Table {n}.</strong> {html.escape(label)}</caption>" + inner
         link = _file_link(numbering, f"{name}.csv" if name else "", "Table file (CSV)")
         aria = html.escape(f"Table {n}: {html.unescape(label)}", quote=True)
@@ -584,6 +590,7 @@ def index_body(rows: Sequence[tuple[str, str, str, dict | None]], scotland: dict
                        f'<td><a href="{html.escape(slug)}/run.log">log<span class="sr">: '
                        f"{html.escape(authority)}</span></a></td></tr>")
     out.append("</tbody></table></div>")
+    out.append('<p class="files"><a class="file" href="index.csv">Table file (CSV): index.csv</a></p>')
     out.append(f'<p class="note">Counts below {threshold} are shown as "{SUPPRESSED}", and '
                "so are figures for areas with fewer children than that.</p>")
     out.append(extra_html)
@@ -630,6 +637,22 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
             f"are not ranked.</p>\n{img}\n<p class=\"files\">{csv_link.strip()}</p>")
 
 
+def _write_index_csv(path: Path, rows, scotland: dict | None, national: str) -> None:
+    """The index table as CSV (the figures as printed on the page)."""
+    import pandas as pd
+
+    from pace_analysis.csvfiles import write_csv
+
+    heads = ["Area", "Children looked after", "Periods of care",
+             "Reached permanence within 2 years (95% CI)", "Median time to permanence (95% CI)"]
+    lines = [[national, *_cells(scotland)]] if scotland else []
+    for authority, _slug, status, summary in rows:
+        fig = (summary or {}).get("figures", {}).get("authority")
+        lines.append([authority, *(_cells(fig) if summary and status != "failed"
+                                   else ["report failed", "", "", ""])])
+    write_csv(pd.DataFrame(lines, columns=heads), path)
+
+
 def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]],
                 threshold: int = 5, extra_html: str = "", facts: PageFacts | None = None) -> Path:
     """Write ``<run_dir>/index.html`` from the authorities' ``summary.json`` files.
@@ -659,9 +682,58 @@ def write_index(run_dir: str | os.PathLike, rows: Iterable[tuple[str, str, str]]
             summaries[authority] = summary
             scotland = scotland or summary.get("figures", {}).get("scotland")
             national = summary.get("national", national)
+    _write_index_csv(run_dir / "index.csv", full, scotland, national)
     body = index_body(full, scotland, threshold, extra_html, national)
     text = page("Time to permanence: all areas", body, threshold, facts=facts)
     bad = external_references(text)
     if bad:
         raise ReportError(f"index would load external resources: {bad[:3]}")
     return _write(run_dir / "index.html", text)
+
+
+# --------------------------------------------------------------------------- print
+
+#: Flags of every headless Chromium the library starts (no network, no first-run work).
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run")
+
+
+def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None = None,
+              browser: str | None = None, timeout: float = 180) -> Path:
+    """Print a report page to PDF (A4, the page's print stylesheet) with headless Chromium.
+
+    Parameters
+    ----------
+    html_path : path
+        The page (``report.html``).
+    pdf_path : path, optional
+        Output; default ``report.pdf`` beside the page. Written atomically.
+    browser : str, optional
+        Chromium executable; default ``chromium`` on the PATH.
+
+    Raises
+    ------
+    ReportError
+        If Chromium is missing or fails.
+    """
+    import shutil
+    import subprocess
+
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path) if pdf_path else html_path.with_suffix(".pdf")
+    exe = browser or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise ReportError("printing to PDF needs Chromium (apt-get install chromium)")
+    tmp = pdf_path.with_name(f".{pdf_path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        done = subprocess.run([exe, *CHROMIUM_FLAGS, "--no-pdf-header-footer",
+                               f"--print-to-pdf={tmp}", html_path.as_uri()],
+                              capture_output=True, timeout=timeout, check=False)
+        if done.returncode != 0 or not tmp.is_file():
+            raise ReportError(f"chromium could not print {html_path.name}: "
+                              f"{done.stderr.decode(errors='replace')[-300:]}")
+        os.replace(tmp, pdf_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return pdf_path

@@ -68,7 +68,7 @@ def load_dataset(data_path: str, cache_dir: str | None = None):
     if cache_dir:
         import pandas as pd
 
-        return pd.read_pickle(Path(cache_dir) / "dataset.pkl")
+        return _note_synthetic(pd.read_pickle(Path(cache_dir) / "dataset.pkl"))
     path = Path(data_path)
     if not path.exists():
         here = Path.cwd()
@@ -76,7 +76,21 @@ def load_dataset(data_path: str, cache_dir: str | None = None):
             if (parent / "pyproject.toml").is_file() and (parent / data_path).exists():
                 path = parent / data_path
                 break
-    return _load_validated(path)
+    return _note_synthetic(_load_validated(path))
+
+
+#: Label stamped on every figure :func:`save_figure` publishes while the report's data are
+#: synthetic (set by :func:`load_dataset`), so that a figure copied out of a report still
+#: says it shows invented data.
+FIGURE_BANNER: str | None = None
+
+
+def _note_synthetic(dataset):
+    from pace_analysis.timelines import is_synthetic
+
+    global FIGURE_BANNER
+    FIGURE_BANNER = "Synthetic data" if is_synthetic(dataset) else None
+    return dataset
 
 
 def study_window(dataset, window_start: str | None = None,
@@ -213,7 +227,7 @@ def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -
     """Save a figure as ``<output_dir>/<name>.png``, show that PNG, and close the figure.
 
     The figure is rendered once (:func:`pace_analysis.figures.png_bytes`: 150 dpi, palette,
-    no metadata): the same bytes go to the file and, when ``show`` is True, into the
+    no metadata; stamped "Synthetic data" when :data:`FIGURE_BANNER` says so): the same bytes go to the file and, when ``show`` is True, into the
     notebook, with the figure's caption and alternative text written from its data
     (:func:`pace_analysis.figures.describe_figure`) as display metadata, which the HTML
     export uses. Closing it stops the inline backend from rendering it a second time.
@@ -227,8 +241,12 @@ def save_figure(ax_or_fig: Any, output_dir: str, name: str, show: bool = True) -
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     if hasattr(fig, "get_figure") and fig.get_figure() is not None:
         fig = fig.get_figure()
-    data = png_bytes(fig)
     text = describe_figure(fig)
+    if FIGURE_BANNER:
+        from pace_analysis.figures import stamp
+
+        stamp(fig, FIGURE_BANNER)
+    data = png_bytes(fig)
     path = Path(output_dir) / f"{name}.png"
     path.write_bytes(data)
     if show:

@@ -294,9 +294,10 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
     result = AuthorityResult(authority, slug, "built")
     executed = tmp / "report.ipynb"
     try:
-        log.line(f"pace-analysis {__version__}: {authority} from {notebook}")
-        log.line("parameters: " + json.dumps({k: v for k, v in params.items()
-                                              if k not in PATH_PARAMETERS}, sort_keys=True))
+        log.line(f"pace-analysis {__version__}: {authority} from {notebook.name}")
+        log.line("parameters: " + json.dumps(
+            {k: _shown_path(v) if k == "data_path" else v for k, v in params.items()
+             if k not in PATH_PARAMETERS}, sort_keys=True))
         for attempt in range(1, KERNEL_ATTEMPTS + 1):
             try:
                 papermill.execute_notebook(
@@ -512,13 +513,25 @@ def run_reports(
         summary.unsafe = [f.text() for f in audit_run(run_dir, threshold).findings]
         summary.seconds = time.perf_counter() - started
         write_manifest(run_dir, summary, previous, {
-            "data_path": str(data_path), "data_hash": data_digest, "package_hash": package_digest,
-            "notebook": str(notebook), "notebook_hash": notebook_digest,
+            "data_path": _shown_path(data_path), "data_hash": data_digest,
+            "package_hash": package_digest,
+            "notebook": _shown_path(notebook), "notebook_hash": notebook_digest,
             "authorities": present, "any_names": any_names, "synthetic": synthetic,
         }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
             "window_end": window_end, "show_timelines": bool(show_timelines),
-            "kernel": f"{KERNEL_NAME} ({sys.executable})"})
+            "kernel": f"{KERNEL_NAME} (Python {sys.version.split()[0]})"})
     return summary
+
+
+def _shown_path(path: Path) -> str:
+    """*path* as recorded in a run's outputs: relative to the current folder, else its name.
+
+    Outputs carry no absolute path of the machine (user names, server layout).
+    """
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def _load_validated(path: Path):

@@ -69,14 +69,16 @@ def axe_violations(driver, url: str) -> list[dict]:
 
 
 def screenshot(driver, url: str, path: Path, width: int = 1000, height: int = 1300,
-               colours: int = 48, scale: float = 0.6) -> Path:
-    """Top of *url* as a small palette PNG (for docs/)."""
+               colours: int = 64, scale: float = 0.6, scroll_to: str | None = None) -> Path:
+    """Top of *url* (or from the element matching CSS *scroll_to*) as a small palette PNG."""
     import io
 
     from PIL import Image
 
     driver.set_window_size(width, height)
     driver.get(url)
+    if scroll_to:
+        driver.execute_script("document.querySelector(arguments[0]).scrollIntoView()", scroll_to)
     image = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("RGB")
     image = image.resize((int(image.width * scale), int(image.height * scale)), Image.LANCZOS)
     image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)

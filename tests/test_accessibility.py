@@ -93,6 +93,7 @@ def test_every_table_has_a_caption_and_header_scope(run_dir):
 
 def test_title_h1_links_footer_and_banner(run_dir):
     index = (run_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="index.csv"' in index and 'href="funnel.png"' in index
     for authority in (LARGEST, SMALLEST, MIDDLE):
         slug = reports_slug(authority)
         assert f'href="{slug}/report.html"' in index
@@ -105,8 +106,11 @@ def test_title_h1_links_footer_and_banner(run_dir):
         for name in re.findall(r'<a class="file" href="([^"]+)"', text):
             assert (page.parent / name).is_file(), name
         assert 'href="share_by_years.csv"' in text and 'href="time_to_permanence.png"' in text
+        assert 'href="run_chart_1.csv"' in text  # a figure links its data too
     for page in pages(run_dir):
         text = page.read_text(encoding="utf-8")
+        for name in re.findall(r'<a class="file" href="([^"]+)"', text):
+            assert (page.parent / name).is_file(), (page, name)
         footer = text[text.index("<footer>"):]
         for field in ("Made on", "pace-analysis", "Data", "data hash", "Study window",
                       "1 August 2008", "Disclosure rule"):
@@ -138,3 +142,15 @@ def test_axe_does_report_a_page_that_fails(tmp_path):
     with chromium() as driver:
         ids = {v["id"] for v in axe_violations(driver, bad.as_uri())}
     assert {"image-alt", "document-title", "html-has-lang"} <= ids, ids
+
+
+def test_a_report_prints_to_an_a4_pdf(run_dir):
+    from pace_analysis.html import print_pdf
+
+    pdf = print_pdf(run_dir / reports_slug(SMALLEST) / "report.html")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # A4 is 595 x 842 points; every page of the print is A4.
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    assert boxes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2
+                         for w, h in boxes), boxes[:3]

@@ -63,7 +63,7 @@ def test_stage_subtraction_is_found(tmp_path):
     result = audit_run(folder)
     assert not result.ok
     assert named(result, "stage_durations.csv [Panel to agency decision] Still open")
-    assert result.intervals[result.findings[0].cell] == (0.0, 1.0)
+    assert result.intervals[result.findings[0].cell] == (1.0, 1.0)  # c = 567 - 566
 
 
 def test_stage_with_second_cell_hidden_passes(tmp_path):
@@ -219,3 +219,15 @@ def test_report_build_refuses_to_publish_a_leaking_report(tmp_path):
     (tmp / "stage_durations.csv").write_text("Stage,Children,Completed,Still open\nPanel,567,c,c\n",
                                              encoding="utf-8")
     _audit_before_publishing(tmp, "orkney-islands", 5)  # safe: nothing raised
+
+
+def test_stage_subtraction_through_a_bypass_row_is_found(tmp_path):
+    # 48 children = 12 completed + c still open + 33 who skipped accommodation (their own row).
+    bypass = "Looked after to legal permanence (without accommodation, recommendation, panel, " \
+             "agency decision, application)"
+    folder = authority(tmp_path, stages=[["Looked after at home to accommodated", 48, 12, "c"],
+                                         [bypass, 33, 33, 0]])
+    result = audit_run(folder)
+    cell = "orkney-islands/stage_durations.csv [Looked after at home to accommodated] Still open"
+    assert named(result, "[Looked after at home to accommodated] Still open")
+    assert result.intervals[cell] == (3.0, 3.0)

@@ -183,7 +183,7 @@ def test_no_absolute_path_of_the_machine_in_any_output(hostile_run):
 
     roots = {str(hostile_run.parents[1]), str(Path.cwd()), sys.prefix, tempfile.gettempdir()}
     for path in hostile_run.rglob("*"):
-        if path.suffix in {".html", ".ipynb", ".csv"}:
+        if path.suffix in {".html", ".ipynb", ".csv", ".json", ".log"}:
             text = path.read_text(encoding="utf-8")
             for root in roots:
                 assert root not in text, (path, root)

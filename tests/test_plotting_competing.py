@@ -49,3 +49,27 @@ def test_route_hidden_by_its_table_is_not_drawn():
     heights = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
     assert heights.max() <= 2 / 40 + 1e-12
     plt.close(ax.figure)
+
+
+def test_title_count_is_the_tables_number_of_children():
+    # Under late entry the largest risk set (40 here) is less than the children (55).
+    ax = plot_cumulative_incidence(cif_table(), threshold=5, children={"All": 55}, title="Routes")
+    assert ax.get_title(loc="left").endswith("(55 children)")
+    plt.close(ax.figure)
+    ax = plot_cumulative_incidence(cif_table(), threshold=5, title="Routes")
+    assert ax.get_title(loc="left").endswith("(40 children)")
+    plt.close(ax.figure)
+
+
+def test_routes_with_hidden_counts_are_merged_into_one_band():
+    table = cif_table()
+    more = table[table["route"] == "home"].assign(route="adoption", cif=lambda d: d["cif"] / 2)
+    table = pd.concat([table, more], ignore_index=True)
+    ax = plot_cumulative_incidence(table, threshold=2, merge_routes=["home", "adoption"], step_days=None)
+    got = bands(ax)
+    assert "area:merged" in got and "area:home" not in got and "area:adoption" not in got
+    band = next(c for c in ax.collections if c.get_gid() == "area:merged")
+    top = max(p.vertices[:, 1].max() for p in band.get_paths())
+    # Stacked on kinship (2/40), the band adds the two routes' sum at the end: 20/40 + 10/40.
+    assert abs(top - (2 + 30) / 40) < 1e-9
+    plt.close(ax.figure)

@@ -144,5 +144,5 @@ def test_an_authority_below_the_threshold_shows_no_figure_at_all():
     report = (folder / "report.html").read_text(encoding="utf-8")
     assert f"fewer than {summary['threshold']} journeys" in report
     index = (run["run_dir"] / "index.html").read_text(encoding="utf-8")
-    row = re.search(rf"<tr><td>{TINY}</td>(.*?)</tr>", index).group(1)
+    row = re.search(rf"<tr><t[hd][^>]*>{TINY}</t[hd]>(.*?)</tr>", index).group(1)
     assert re.findall(r"<td>([^<]*)</td>", row)[:4] == ["c", "c", "c", "c"]

@@ -35,7 +35,7 @@ def routes() -> Table:
 def stages() -> Table:
     data = pd.DataFrame({"stage": ["Recommendation to panel", "Panel to agency decision",
                                    "Agency decision to application lodged"],
-                         "n": [2107, 567, 566], "done": [567, 566, 534], "open": [343, 1, 32]})
+                         "n": [910, 567, 566], "done": [567, 566, 534], "open": [343, 1, 32]})
     return Table("stage_durations", data, [label("stage", "Stage"), count("n", "Children"),
                                            count("done", "Completed"), count("open", "Still open")])
 

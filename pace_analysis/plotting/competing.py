@@ -11,7 +11,7 @@ that, at every time, the bands and the "still waiting" remainder fill 100% of ch
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,8 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
                               show_exit: bool = True, step_days: float | None = 91,
                               max_years: float | None = None,
                               hide_routes: Sequence[str] | None = None,
+                              children: Mapping | None = None,
+                              merge_routes: Sequence[str] | None = None,
                               title: str | None = "Which route, and when",
                               xlabel: str = "Years since becoming looked after") -> Axes:
     """Share of children who have reached each route to permanence, over time.
@@ -92,6 +94,14 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
         that fewer than ``threshold`` children of the drawn group reached are never drawn
         either: a band of one or two children shows each child's step. In a stacked
         chart their share is left in the top band ("still waiting, or a route not shown").
+    merge_routes : sequence of str, optional
+        Route codes drawn as one band ("other routes to permanence, together"): the routes whose
+        counts a table hides, when their sum is published (reached permanence less the
+        routes shown), so that the chart shows no more than the tables.
+    children : mapping, optional
+        Number of children in each group (``{group: n}``), as the report's tables give
+        it; the title and the threshold use it. Default: the largest risk set of the
+        table, which under late entry is less than the number of children.
     title, xlabel : str
 
     Returns
@@ -110,8 +120,13 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
     if kind == "stacked" and len(groups) > 1:
         raise PaceError("a stacked plot shows one group: pass group=... or kind='lines'")
     sizes = curve_group_sizes(table) if len(table) else pd.Series(dtype=int)
+    if children is not None:
+        sizes = pd.Series({g: int(children.get(g, sizes.get(g, 0))) for g in groups}, dtype=int)
     hidden = [g for g in groups if sizes.get(g, 0) < threshold]
     shown = [g for g in groups if g not in hidden]
+    merge = [r for r in (merge_routes or ()) if r in set(table["route"].astype(str))]
+    if len(merge) >= 2:
+        table = _merge_routes(table, merge)
     small = set(small_routes(table[table["group"].isin(shown)], threshold)) | set(hide_routes or ())
     if step_days:
         table = coarsen_curve(table, step_days)
@@ -162,6 +177,28 @@ def plot_cumulative_incidence(cif_table: pd.DataFrame, ax: Axes | None = None, *
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                       borderaxespad=0)
     return ax
+
+
+def _merge_routes(table: pd.DataFrame, merge: Sequence[str]) -> pd.DataFrame:
+    """The table with the *merge* routes replaced by their sum (route ``"merged"``)."""
+    inside = table["route"].astype(str).isin(list(merge))
+    parts = []
+    for g, sub in table[inside].groupby("group", sort=False, observed=True):
+        times = np.unique(sub["time_days"].to_numpy(dtype=float))
+        cif = np.zeros(times.size)
+        for _, r in sub.groupby(sub["route"].astype(str), sort=False):
+            r = r.sort_values("time_days", kind="stable")
+            cif += _step_on(times, r["time_days"].to_numpy(dtype=float), r["cif"].to_numpy(dtype=float), 0.0)
+        by_time = sub.groupby("time_days")
+        parts.append(pd.DataFrame({
+            "group": g, "route": "merged", "time_days": times, "cif": cif,
+            "events": by_time["events"].sum().reindex(times).to_numpy() if "events" in sub else 0,
+            "at_risk": by_time["at_risk"].max().reindex(times).to_numpy()}))
+    rest = table[~inside]
+    if not parts:
+        return rest
+    out = pd.concat([rest.astype({"route": str}), *parts], ignore_index=True)
+    return out
 
 
 def small_routes(cif_table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> list[str]:

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from pace_analysis.disclosure import DEFAULT_THRESHOLD
+from pace_analysis.disclosure import DEFAULT_THRESHOLD, SUPPRESSED
 from pace_analysis.plotting.style import MUTED, OKABE_ITO, new_axes, rc_context, tidy_axes
 
 HIGHLIGHT = OKABE_ITO[5]
@@ -149,4 +149,12 @@ def authority_funnel_figure(dataset, authority: str | None,
     table = res.table[cols].rename(columns={"label": "authority", "p": "proportion"})
     if authority is not None:
         table = table[table["authority"] == authority]
+    else:
+        # An area of fewer than `threshold` children shows no figure at all, zeros
+        # included ("none of these 3 children" discloses each): its numerator is "c"
+        # here; the small denominator is suppressed by the table's own disclosure.
+        tiny = (table["denominator"] > 0) & (table["denominator"] < threshold)
+        if tiny.any():
+            table = table.astype({"numerator": object})
+            table.loc[tiny, "numerator"] = SUPPRESSED
     return res.title, fig, table.reset_index(drop=True)

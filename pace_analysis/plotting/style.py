@@ -46,6 +46,7 @@ STATE_LABELS: dict[str, str] = {
     "exit": "Left care without legal permanence",
     "waiting": "Still waiting",
     "none_yet": "No legal permanence yet",
+    "merged": "Other routes to permanence, together (counts hidden)",
 }
 DAYS_PER_YEAR = 365.25
 MUTED = "#555555"

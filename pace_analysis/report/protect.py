@@ -32,6 +32,13 @@ from pace_analysis.report.table import Table, cell_text
 _MAX_ROUNDS = 500
 
 
+#: Tables whose cells are hidden as secondary cells only when nothing else helps: the share
+#: table's counts add up, over the councils, to the national row every report prints, so
+#: hiding one council's count may be undone by the others' (Scotland = sum of the councils;
+#: the audit of the whole run checks it).
+NATIONAL_SUMS = ("share_by_years",)
+
+
 def protect_tables(tables: Mapping[str, Table], threshold: int, *, slug: str, area: str,
                    national: str, summary: Mapping | None = None) -> dict[str, int]:
     """Decide every table's suppression together; sets each :attr:`Table.mask`.
@@ -89,18 +96,24 @@ def protect_tables(tables: Mapping[str, Table], threshold: int, *, slug: str, ar
     for _ in range(_MAX_ROUNDS):
         pub.cells = {c: (None if c in hidden else v) for c, v in truth.items()}
         result = audit.audit_publication(pub, threshold)
-        unsafe = [f.cell for f in result.findings if f.cell in truth]
+        unsafe = [f for f in result.findings if f.cell in truth]
         if not unsafe:
             break
-        added = False
-        for cell in unsafe:
-            pick = _next_to_hide(cell, neighbours, hidden, where, truth)
-            if pick is not None:
-                hidden.add(pick)
-                added = True
-                break  # one at a time: the next audit may find the rest already safe
-        if not added:
-            raise PaceError("cannot protect " + ", ".join(unsafe) + ": no published cell left to hide")
+        # A secondary cell the intruder works out exactly protects nothing; it is shown
+        # again once every other cell is safe (showing it then changes no interval).
+        wasted = {f.cell for f in unsafe if f.cell not in primary and f.cell in where and f.lower == f.upper}
+        todo = [f.cell for f in unsafe if f.cell not in wasted]
+        if not todo:
+            hidden -= wasted
+            continue
+        cell = todo[0]
+        candidates = {c: w for c, w in where.items() if w[0] not in NATIONAL_SUMS}
+        pick = _next_to_hide(cell, pub, truth, hidden, candidates, neighbours, threshold)
+        if pick is None:  # only a national-sum cell helps: the run's audit checks the councils
+            pick = _next_to_hide(cell, pub, truth, hidden, where, neighbours, threshold)
+        if pick is None:
+            raise PaceError(f"cannot protect {cell}: no published cell left to hide")
+        hidden.add(pick)
     else:  # pragma: no cover - a loop this long is a bug
         raise PaceError("secondary suppression did not settle")
     pub.cells = truth
@@ -116,22 +129,38 @@ def protect_tables(tables: Mapping[str, Table], threshold: int, *, slug: str, ar
             "secondary": len([c for c in hidden if c in where and c not in primary])}
 
 
-def _next_to_hide(cell: str, neighbours: Mapping[str, set[str]], hidden: set[str],
-                  where: Mapping, truth: Mapping) -> str | None:
-    """The published cell to hide next for an unsafe *cell*.
+def _next_to_hide(cell: str, pub, truth: Mapping, taken: set[str], where: Mapping,
+                  neighbours: Mapping[str, set[str]], threshold: int) -> str | None:
+    """The published cell whose hiding best protects an unsafe *cell*.
 
-    First the cells sharing a relation with it; when all of those are hidden already,
-    the cells sharing a relation with those, and so on. Among the candidates of the
-    nearest layer: the smallest non-zero count (then zeros), as few children as possible.
+    Candidates are the cells sharing a relation with it; when all of those are hidden
+    already, the cells sharing a relation with those, and so on. Each candidate of the
+    nearest layer is tried: the one that widens the intruder's interval of *cell* most
+    wins (enough to make it safe, if any does), then the smallest count (as few children
+    as possible), non-zero before zero. When no candidate widens it, the smallest one is
+    hidden and the search goes on from there next round.
     """
+    from pace_analysis import audit
+
     layer, seen = {cell}, {cell}
     while layer:
         near = set().union(*(neighbours.get(c, set()) for c in layer)) - seen
-        free = [n for n in near if n not in hidden and n in where]
+        free = sorted(n for n in near if n not in taken and n in where)
         if free:
-            return min(free, key=lambda n: (truth[n] == 0, truth[n], n))
+            base = pub.cells
+            lo, hi = audit.interval(pub, cell)
+            now = hi - lo
+            scored = []
+            for n in free:
+                pub.cells = {**base, n: None}
+                a, b = audit.interval(pub, cell)
+                scored.append((min(b - a, threshold) - min(now, threshold), n))
+            pub.cells = base
+            best = max(g for g, _ in scored)
+            pool = [n for g, n in scored if g == best] if best > 0 else free
+            return min(pool, key=lambda n: (truth[n] == 0, truth[n], n))
         seen |= near
-        layer = {n for n in near if n in hidden}
+        layer = {n for n in near if n in taken}
     return None
 
 

@@ -168,7 +168,9 @@ def funnel(ctx: ReportContext):
     # Closed at once: the figure is saved later, where its section is; left open, the
     # inline backend would also show it at the end of the cell that made it (the headline).
     plt.close(fig)
-    table = Table("funnel", row, COLUMNS["funnel"], population=int(row["denominator"].sum()) if len(row) else 0)
+    # The council's population: a council of fewer than `threshold` children shows no
+    # figure, zeros included (the run's funnel table hides its numerator too).
+    table = Table("funnel", row, COLUMNS["funnel"], population=len(ctx.local))
     return title, fig, table
 
 
@@ -202,7 +204,9 @@ def tables(ctx: ReportContext, summary: dict | None = None, *, cif=None, funnel_
                                overview.counted_where(ctx), overview.official_figures(ctx),
                                overview.permanence_trends(ctx), overview.aims_by_year(ctx),
                                overview.comparators(ctx))}
-    out["funnel"] = funnel_table if funnel_table is not None else funnel(ctx)[2]
+    if funnel_table is None:
+        _title, _fig, funnel_table = funnel(ctx)  # funnel() closes its figure
+    out["funnel"] = funnel_table
     protect_tables(out, ctx.threshold, slug=ctx.slug, area=ctx.authority, national=ctx.national,
                    summary=summary)
     return out
@@ -251,17 +255,27 @@ def cumulative_incidence(ctx: ReportContext):
 
 
 def routes_figure(ctx: ReportContext, cif, routes_table: Table | None = None):
-    """Stacked routes chart; no band for a route whose counts the routes table hides."""
+    """Stacked routes chart that shows no more than the routes table.
+
+    Permanence routes with a hidden count are drawn as one band when there are two or
+    more of them (their sum is published: reached permanence less the routes shown);
+    a single one, or "left care" with a hidden count, is not drawn.
+    """
     from pace_analysis.plotting.competing import plot_cumulative_incidence
     from pace_analysis.plotting.style import route_label
 
-    hide = []
+    hidden_codes: list[str] = []
     if routes_table is not None:
         hidden = routes_table.full_mask().any(axis=1)
         labels = set(routes_table.data.loc[hidden, "route"])
-        hide = [r for r in pd_unique(cif["route"]) if route_label(str(r), ctx.dataset.route_set) in labels]
+        hidden_codes = [str(r) for r in pd_unique(cif["route"])
+                        if route_label(str(r), ctx.dataset.route_set) in labels]
+    perm = [r for r in hidden_codes if r not in ("exit", "waiting")]
+    merge = perm if len(perm) >= 2 else []
+    hide = [r for r in hidden_codes if r not in merge and r != "waiting"]
     return plot_cumulative_incidence(cif, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
-                                     step_days=91, max_years=5, hide_routes=hide,
+                                     step_days=91, max_years=5, hide_routes=hide, merge_routes=merge,
+                                     children={g: len(ctx.local) for g in pd_unique(cif["group"])},
                                      title=f"Which route, and when: {ctx.authority}")
 
 
@@ -274,6 +288,18 @@ def stages_figure(ctx: ReportContext):
     return plot_stage_durations(by_route, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
                                 kind="bars", unit="weeks",
                                 title=f"Where the time goes: median weeks in each stage, {ctx.authority}")
+
+
+def where_the_time_goes(ctx: ReportContext):
+    """Weeks in each state of a child's first 2 years and the state-occupancy chart.
+
+    The multi-state measure of :mod:`pace_analysis.multistate` (Aalen–Johansen with late
+    entry, restricted mean time in state), disclosure already applied; see
+    :func:`pace_analysis.multistate.section.where_the_time_goes`.
+    """
+    from pace_analysis.multistate.section import where_the_time_goes as pathway_section
+
+    return pathway_section(ctx.dataset, ctx.authority, threshold=ctx.threshold, trends=False)
 
 
 def run_charts(ctx: ReportContext):
