@@ -239,9 +239,10 @@ def run_chart_figure(report_chart, authority: str) -> Figure | None:
     kind = MEASURES[report_chart.measure].kind
     n_lines = max(_notes_text(chart, True).count("\n") + 1, 1)
     with rc_context():
+        # Print width of an A4 column (text stays >= 9 pt); compact so a report stays small.
         fig, (ax, notes) = plt.subplots(
-            2, 1, figsize=(9.5, 4.4 + 0.19 * n_lines), layout="constrained",
-            gridspec_kw={"height_ratios": [4.2, 0.19 * n_lines + 0.1]})
+            2, 1, figsize=(8.3, 3.7 + 0.17 * n_lines), layout="constrained",
+            gridspec_kw={"height_ratios": [3.5, 0.17 * n_lines + 0.1]})
         plot_run_chart(chart, ax=ax, title=f"{authority}: {report_chart.title}",
                        percent=kind == "proportion", ylabel="days" if kind == "median" else None,
                        aim=report_chart.aim, notes_ax=notes)

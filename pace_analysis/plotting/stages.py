@@ -115,7 +115,7 @@ def plot_stage_durations(stage_summary: pd.DataFrame, ax: Axes | None = None, *,
     with style.rc_context():
         if ax is None:
             height = 2.2 + 0.75 * max(len(groups), 1) if kind == "timeline" else \
-                2.0 + 0.16 * len(stages) * (max(len(groups), 1) + 1)
+                1.6 + 0.12 * len(stages) * (max(len(groups), 1) + 1)
             height = max(height, 4.5)
             ax = style.new_axes(None, (11, height))
             ax.figure.subplots_adjust(left=0.24, right=0.66, top=1 - 0.5 / height,
