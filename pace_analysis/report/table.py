@@ -168,10 +168,10 @@ class Table:
     # ------------------------------------------------------------------ output
 
     def save(self, output_dir: str | Path) -> Path:
-        """Write the displayed table as ``<output_dir>/<name>.csv``."""
-        path = Path(output_dir) / f"{self.name}.csv"
-        self.display().to_csv(path, index=False, lineterminator="\n")
-        return path
+        """Write the displayed table as ``<output_dir>/<name>.csv`` (formula cells neutralised)."""
+        from pace_analysis.csvfiles import write_csv
+
+        return write_csv(self.display(), Path(output_dir) / f"{self.name}.csv")
 
     def styler(self):
         """The displayed table as a pandas Styler for the page (fixed id, no index)."""
