@@ -253,6 +253,38 @@ TABLES: dict[str, dict] = {
         "derived": {"Share": ["Reached permanence within 2 years", "Children followed for 2 years"]},
     },
 }
+# Tables of pace_analysis.report.overview (population, trends, aims by year, comparators).
+TABLES.update({
+    "population": {
+        "keys": ["Section"],
+        "counts": ["Children", "Periods of care"],
+        "derived": {},
+    },
+    "official_figures": {
+        "keys": ["Area", "Figure"],
+        "counts": ["Count"],
+        "derived": {},
+    },
+    "permanence_trends": {
+        "keys": ["Area", "Year became looked after", "Within (years)"],
+        "counts": ["Periods of care begun", "Any permanence", "Returned home", "Had an order"],
+        "derived": {**{c: ["Any permanence", "Periods of care begun"]
+                       for c in ("Share any permanence", "95% CI lower", "95% CI upper")},
+                    "Share returned home": ["Returned home", "Periods of care begun"],
+                    "Share with an order": ["Had an order", "Periods of care begun"]},
+    },
+    "aims_by_year": {
+        "keys": ["Aim", "Year became looked after"],
+        "counts": ["Met", "Children"],
+        "derived": {c: ["Met", "Children"] for c in ("Share", "95% CI lower", "95% CI upper")},
+    },
+    "comparators": {
+        "keys": ["Area"],
+        "counts": ["Children"],
+        "derived": {c: ["Children"] for c in (
+            "Permanence within 2 years", "Returned home within 2 years")},
+    },
+})
 YEARS = ("1", "2", "4")
 _ROUTE_COL = {"1": "Children by 1 year", "2": "Children by 2 years", "4": "Children by 4 years"}
 _NOT_PERMANENCE = ("Left care without legal permanence", "Still waiting")
@@ -284,9 +316,12 @@ def _milestone_label(milestone: str) -> str:
 
 
 def _aim_ids() -> dict[str, str]:
+    """Published aim text (its definition or its row name) -> the aim's short name."""
+    from pace_analysis.aims import PACE_AIM_ROWS
     from pace_analysis.milestones import AIMS
 
-    return {text: aim for aim, text in AIMS.items()}
+    return {**{text: aim for aim, text in AIMS.items()},
+            **{text: aim for aim, text in PACE_AIM_ROWS.items()}}
 
 
 def _key(values: Iterable[str]) -> str:
@@ -516,6 +551,7 @@ def authority_relations(pub: Publication, rep: dict) -> None:
         for col, run_col in (("Reached permanence within 2 years", "numerator"),
                              ("Children followed for 2 years", "denominator")):
             pub.equal(c.get(col, ""), f"funnel.csv [{key}] {run_col}", f"funnel {key} in the run's funnel table")
+    _overview_relations(pub, t, slug, area, national)
     # Headline summary and index.
     for who, label in (("authority", area), ("scotland", national)):
         pub.equal(f"{slug}/summary.json {who}.journeys", sh(label, "1", "Children"),
@@ -528,6 +564,35 @@ def authority_relations(pub: Publication, rep: dict) -> None:
                     f"{label}: children <= periods of care")
         pub.at_most(sh(label, "4", "Reached permanence"), f"{slug}/summary.json {who}.permanence",
                     f"{label}: reached by 4 years <= reached at all")
+
+
+def _overview_relations(pub: Publication, t: dict, slug: str, area: str, national: str) -> None:
+    """Relations of the overview tables (pace_analysis.report.overview)."""
+    for key, c in t.get("permanence_trends", {}).items():
+        pub.relate([(c.get("Returned home", ""), 1), (c.get("Had an order", ""), 1),
+                    (c.get("Any permanence", ""), -1)], "==", 0,
+                   f"trend {key}: returned home + orders = any permanence")
+        pub.at_most(c.get("Any permanence", ""), c.get("Periods of care begun", ""),
+                    f"trend {key}: permanence <= periods of care begun")
+    for key, c in t.get("aims_by_year", {}).items():
+        pub.at_most(c.get("Met", ""), c.get("Children", ""), f"aim by year {key}: met <= children")
+    rows = list(t.get("population", {}).values())
+    if rows:
+        whole = rows[0]
+        pub.equal(whole.get("Children", ""), f"{slug}/summary.json authority.children",
+                  "population: children = headline children")
+        pub.equal(whole.get("Periods of care", ""), f"{slug}/summary.json authority.journeys",
+                  "population: periods of care = headline periods of care")
+        for other in rows[1:]:
+            pub.at_most(other.get("Periods of care", ""), whole.get("Periods of care", ""),
+                        "population: a section's periods are part of the report's")
+            pub.at_most(other.get("Children", ""), other.get("Periods of care", ""),
+                        "population: children <= periods of care")
+    for key, c in t.get("comparators", {}).items():
+        who = "authority" if key == area else "scotland" if key == national else None
+        if who:
+            pub.equal(c.get("Children", ""), f"{slug}/summary.json {who}.children",
+                      f"comparators: {key}'s children = its headline children")
 
 
 def _run_relations(pub: Publication, reps: list[dict], funnel: Mapping, complete: bool) -> None:

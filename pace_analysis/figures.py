@@ -108,6 +108,10 @@ def stamp(fig, label: str) -> None:
     Placed under the lowest artist (notes drawn below the axes included), so it covers
     nothing; a tight bounding box then makes room for it.
     """
+    if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure() (no pyplot): give it Agg
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     box = fig.get_tightbbox(fig.canvas.get_renderer())
     width, height = fig.get_size_inches()
     fig.text(box.x1 / width, (box.y0 - 0.08) / height, label, ha="right", va="top",

@@ -82,6 +82,89 @@ def figures(frame: pd.DataFrame, threshold: int = 5) -> dict:
     return out
 
 
+def _order_routes(frame: pd.DataFrame) -> pd.Series:
+    """The frame's outcome with every route but a return home recoded ``"order"``."""
+    from pace_analysis import competing
+
+    out = frame["outcome"].astype(str)
+    route = ~out.isin([competing.EXIT, competing.CENSORED])
+    return out.where(~route | (out == "home"), "order")
+
+
+def split_figures(frame: pd.DataFrame, threshold: int = 5,
+                  days: float = TWO_YEARS_DAYS) -> dict:
+    """The headline split: returned home within 2 years, and orders among the rest.
+
+    Aalen–Johansen cumulative incidence (:func:`pace_analysis.competing.cumulative_incidence`,
+    late entry and censoring handled; leaving care without permanence competes) of a
+    return home and of an order (every other route: kinship care order, permanence order,
+    adoption) at ``days``, on the whole group (the report's population).
+
+    Returns
+    -------
+    dict
+        ``home, home_lower, home_upper`` (share returned home, log-log 95% CI);
+        ``order, order_lower, order_upper`` (share with an order); ``order_if_not_home``
+        = order / (1 − home), the share with an order among children who had not
+        returned home by then (a return home and an order are both *first* permanence,
+        so a child with an order did not go home first); and ``suppressed``. A share whose
+        count (children reaching it by then) is from 1 to ``threshold − 1`` is ``None``;
+        so is everything when the group is below the threshold. The counts themselves
+        are not returned: ``summary.json`` publishes this dict, and the routes table
+        already publishes (and protects) those counts.
+    """
+    from pace_analysis import competing
+
+    keys = ("home", "home_lower", "home_upper", "order", "order_lower", "order_upper",
+            "order_if_not_home")
+    out: dict = dict.fromkeys(keys)
+    out["suppressed"] = len(frame) < threshold
+    if out["suppressed"]:
+        return out
+    f = frame.assign(outcome=_order_routes(frame))
+    cif = competing.cumulative_incidence(f, routes=["home", "order"], waiting=False)
+    at = competing.cif_at(cif, days).set_index("route")
+    by = f[f["time_days"] <= days]["outcome"].value_counts()
+    n_home, n_order = int(by.get("home", 0)), int(by.get("order", 0))
+    if not bool(at.loc["home", "estimable"]):
+        return out
+    home, order = float(at.loc["home", "cif"]), float(at.loc["order", "cif"])
+    if not _small(n_home, threshold):
+        out.update(home=home, home_lower=float(at.loc["home", "ci_lower"]),
+                   home_upper=float(at.loc["home", "ci_upper"]))
+    if not _small(n_order, threshold) and not _small(len(f) - n_home - n_order, threshold):
+        out.update(order=order, order_lower=float(at.loc["order", "ci_lower"]),
+                   order_upper=float(at.loc["order", "ci_upper"]))
+        if home < 1:
+            out["order_if_not_home"] = order / (1 - home)
+    return out
+
+
+def split_sentence(name: str, fig: dict, where: str | None = None,
+                   national: dict | None = None) -> str:
+    """"X% returned home within 2 years; of the children who did not go home, Y% had an order".
+
+    ``fig`` (and ``national``) come from :func:`split_figures`; the numbers in the
+    sentence are those values, rounded to whole percentages.
+    """
+    if fig.get("suppressed") or fig.get("home") is None:
+        return (f"- **Home or an order:** too few children in {name} to show the split "
+                "between returning home and orders safely.")
+    text = (f"- **Home or an order:** {_pct(fig['home'])} of children in {name} returned home "
+            f"within 2 years ({_pct(fig['home_lower'])} to {_pct(fig['home_upper'])})")
+    if fig.get("order_if_not_home") is None:
+        text += "; too few had an order within 2 years to show that share safely"
+    else:
+        text += (f"; of the children who did not go home, {_pct(fig['order_if_not_home'])} "
+                 "had an order (kinship care order, permanence order or adoption) within "
+                 "2 years")
+    if national and national.get("home") is not None and where:
+        text += f"; {where}, {_pct(national['home'])} returned home"
+        if national.get("order_if_not_home") is not None:
+            text += f" and {_pct(national['order_if_not_home'])} of the rest had an order"
+    return text + "."
+
+
 def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
                      window: tuple[str | None, str | None] | None = None,
                      national: str = "Scotland") -> dict:
@@ -118,6 +201,8 @@ def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
         },
         "figures": {"authority": figures(local, threshold),
                     "scotland": figures(frame, threshold)},
+        "split": {"authority": split_figures(local, threshold),
+                  "scotland": split_figures(frame, threshold)},
     }
 
 
@@ -132,7 +217,9 @@ def write_summary(numbers: dict, output_dir: str | os.PathLike) -> Path:
 
 def format_count(value: int | None) -> str:
     """A count with thousands separators, or "c" when suppressed."""
-    return SUPPRESSED if value is None else f"{value:,}"
+    from pace_analysis.formatting import count
+
+    return count(value)
 
 
 def _pct(x: float) -> str:
@@ -171,7 +258,11 @@ def sentences(numbers: dict) -> str:
     if a["suppressed"]:
         return (f"**{name}** has fewer than {numbers['threshold']} journeys in these data, "
                 "so no figures are shown, to protect the children concerned.")
-    lines = [
+    lines = []
+    if "split" in numbers:
+        lines.append(split_sentence(name, numbers["split"]["authority"], where,
+                                    numbers["split"]["scotland"]))
+    lines += [
         f"- **Children looked after:** {format_count(a['children'])} children in {name} "
         f"({format_count(a['journeys'])} periods of care) are in these data; {where} "
         f"{format_count(s['children'])}.",
@@ -228,13 +319,15 @@ def age_group_tests(frame: pd.DataFrame, threshold: int = 5,
         return pd.DataFrame(columns=cols), (
             f"Too few children in at least two age groups (fewer than {threshold} each, or no "
             "one reaching permanence) to test whether age makes a difference.")
+    from pace_analysis.formatting import p_value
+
     p, p_trend = table["p_value"].iloc[0], table["p_value"].iloc[1]
     if p < 0.05:
         verdict = (f"The age groups differ in how quickly children reach permanence (log-rank "
-                   f"test p = {p:.3g}); ")
+                   f"test {p_value(p)}); ")
     else:
         verdict = (f"These data do not show a clear difference between age groups (log-rank "
-                   f"test p = {p:.2f}); ")
-    verdict += (f"the test for a steady trend with age gives p = {p_trend:.3g}. A small p "
+                   f"test {p_value(p)}); ")
+    verdict += (f"the test for a steady trend with age gives {p_value(p_trend)}. A small p "
                 "(below 0.05) means a difference this large would be unlikely by chance alone.")
     return table, verdict

@@ -20,8 +20,11 @@ from lifelines import KaplanMeierFitter
 from pace_analysis.comparison import _design
 from pace_analysis.survival import group_frames, validate_frame
 
-#: Entry given to journeys ending on day 0 (at risk at time 0, as in the project's risk sets).
-DAY0_ENTRY = -0.5
+#: Entry given to journeys followed from the origin (``entry_days == 0``), so that lifelines
+#: counts them at risk at time 0, as the project's risk sets do. lifelines leaves a journey
+#: entering at t out of the risk set at t (left truncation: entry < t), so with entry 0 it
+#: would drop them from the time-0 risk set whenever any other journey enters earlier.
+ORIGIN_ENTRY = -0.5
 
 
 def to_lifelines(frame: pd.DataFrame, covariates: Sequence[str] = (),
@@ -42,10 +45,14 @@ def to_lifelines(frame: pd.DataFrame, covariates: Sequence[str] = (),
     -------
     pandas.DataFrame
         ``duration`` (days), ``event`` (bool, any legal permanence; exits censored),
-        ``entry`` (days, 0 without late entry) and one column per covariate term. A journey
-        ending on day 0 gets ``entry = -0.5``: the project counts it at risk at time 0
-        (entered before the clock starts), which lifelines expresses as entry < duration;
-        days are whole, so any entry in (-1, 0) gives the same risk sets.
+        ``entry`` (days; late entrants keep their ``entry_days``) and one column per
+        covariate term. Every journey followed from the origin (``entry_days == 0``) gets
+        ``entry = -0.5``: the project counts it at risk at time 0 (entered before the clock
+        starts), which lifelines, whose risk set at t holds entry < t, expresses as a
+        negative entry; days are whole, so any entry in (-1, 0) gives the same risk sets.
+        (Shifting only the journeys that end on day 0, as this function once did, leaves
+        the others entering *at* 0, and lifelines' Kaplan–Meier then drops them from the
+        time-0 risk set: see ``tests/test_lifelines_interop.py``.)
     """
     if isinstance(covariates, str):
         covariates = (covariates,)
@@ -54,7 +61,7 @@ def to_lifelines(frame: pd.DataFrame, covariates: Sequence[str] = (),
         "duration": frame["time_days"].to_numpy(dtype=float),
         "event": frame["event_observed"].to_numpy(dtype=bool),
         "entry": frame["entry_days"].to_numpy(dtype=float)}, index=frame.index)
-    out.loc[(out["entry"] == 0) & (out["duration"] == 0), "entry"] = DAY0_ENTRY
+    out.loc[out["entry"] == 0, "entry"] = ORIGIN_ENTRY
     if covariates:
         x, meta, _ = _design(frame, covariates, reference)
         for j, (term, *_rest) in enumerate(meta):

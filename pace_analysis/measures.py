@@ -49,7 +49,9 @@ from pace_analysis.improvement import ChartResult, run_chart
 from pace_analysis.milestones import km_quantiles
 
 _DAY = np.timedelta64(1, "D")
-FREQUENCIES = {"month": "M", "quarter": "Q"}
+#: Period grids: calendar months and quarters; half-years and years of the Scottish reporting
+#: year (August–January and February–July; August–July).
+FREQUENCIES = {"month": "M", "quarter": "Q", "half-year": "6M", "year": "Y-JUL"}
 TESTS_OF_CHANGE_FILE = "tests_of_change.csv"
 
 
@@ -139,9 +141,15 @@ def data_start(dataset: Dataset) -> pd.Timestamp:
 
 def _periods(start: pd.Timestamp, extract: pd.Timestamp, frequency: str) -> pd.PeriodIndex:
     if frequency not in FREQUENCIES:
-        raise PaceError(f"frequency must be 'month' or 'quarter', not {frequency!r}")
+        raise PaceError(f"frequency must be one of {', '.join(FREQUENCIES)}, not {frequency!r}")
     freq = FREQUENCIES[frequency]
-    first = pd.Period(start, freq)
+    if frequency == "half-year":  # anchored on 1 August and 1 February
+        month = 8 if start.month >= 8 or start.month < 2 else 2
+        year = start.year - (1 if start.month < 2 else 0)
+        anchor = pd.Timestamp(year, month, 1)
+        first = pd.Period(anchor, freq)
+    else:
+        first = pd.Period(start, freq)
     if first.start_time < start:
         first += 1
     last = pd.Period(extract, freq)
@@ -152,6 +160,19 @@ def _periods(start: pd.Timestamp, extract: pd.Timestamp, frequency: str) -> pd.P
     return pd.period_range(first, last, freq=freq)
 
 
+def _period_of(dates: pd.Series, periods: pd.PeriodIndex) -> pd.Series:
+    """Position in *periods* of each date's period (-1 outside the grid or missing)."""
+    if len(periods) == 0:
+        return pd.Series(-1, index=dates.index)
+    starts = periods.start_time.to_numpy()
+    ends = periods.end_time.to_numpy()
+    d = dates.to_numpy(dtype="datetime64[ns]")
+    pos = np.searchsorted(starts, d, side="right") - 1
+    ok = ~np.isnat(d) & (pos >= 0)
+    ok[ok] &= d[ok] <= ends[pos[ok]]
+    return pd.Series(np.where(ok, pos, -1), index=dates.index)
+
+
 def _km_median(durations: np.ndarray, events: np.ndarray) -> float:
     return float(km_quantiles(durations, events, probs=(0.5,))[0])
 
@@ -159,13 +180,13 @@ def _km_median(durations: np.ndarray, events: np.ndarray) -> float:
 def _cohort_medians(j: pd.DataFrame, periods: pd.PeriodIndex, start_col: str, end_col: str,
                     eligible: pd.Series) -> list[tuple]:
     sub = j[eligible & j[start_col].notna()]
-    key = sub[start_col].dt.to_period(periods.freqstr)
+    key = _period_of(sub[start_col], periods)
     ended = sub[end_col].notna() & (sub[end_col] <= sub["followed_to"])
     stop = sub[end_col].where(ended, sub["followed_to"])
     dur = ((stop - sub[start_col]) / _DAY).clip(lower=0).to_numpy()
     out = []
-    for p in periods:
-        sel = (key == p).to_numpy()
+    for i, p in enumerate(periods):
+        sel = (key == i).to_numpy()
         n = int(sel.sum())
         value = _km_median(dur[sel], ended.to_numpy()[sel]) if n else np.nan
         out.append((p, value, np.nan, np.nan, n))
@@ -176,12 +197,12 @@ def _share_26w(j: pd.DataFrame, periods: pd.PeriodIndex, extract: pd.Timestamp) 
     acc = j["accommodated_date"]
     met = acc.notna() & j["decided"].notna() & ((j["decided"] - acc) / _DAY <= 182)
     eligible = acc.notna() & (met | ((j["followed_to"] - acc) / _DAY >= 182))
-    key = acc.dt.to_period(periods.freqstr)
+    key = _period_of(acc, periods)
     out = []
-    for p in periods:
+    for i, p in enumerate(periods):
         if p.end_time.normalize() + pd.Timedelta(days=182) > extract:
             continue  # cohort too young to be assessed
-        sel = key == p
+        sel = key == i
         den = int((sel & eligible).sum())
         num = int((sel & eligible & met).sum())
         out.append((p, num / den if den else np.nan, num, den, int((sel & acc.notna()).sum())))
@@ -212,12 +233,12 @@ def _cso_cohort(j: pd.DataFrame, periods: pd.PeriodIndex, extract: pd.Timestamp)
     gone = ((j["exit_date"].notna() & (j["exit_date"] <= two))
             | (j["permanence_date"].notna() & (j["permanence_date"] <= two)))
     still = start_home & ~gone & (acc.isna() | (acc > two))
-    key = la.dt.to_period(periods.freqstr)
+    key = _period_of(la, periods)
     out = []
-    for p in periods:
+    for i, p in enumerate(periods):
         if p.end_time.normalize() + pd.DateOffset(years=2) > extract:
             continue  # cohort not yet followed for two years
-        sel = (key == p) & start_home
+        sel = (key == i) & start_home
         den, num = int(sel.sum()), int((sel & still).sum())
         out.append((p, num / den if den else np.nan, num, den, den))
     return out
@@ -231,7 +252,9 @@ def pace_measures(dataset: Dataset, frequency: str = "quarter",
     Parameters
     ----------
     dataset : Dataset
-    frequency : {"quarter", "month"}
+    frequency : {"quarter", "month", "half-year", "year"}
+        Calendar months or quarters; half-years (August–January, February–July) or years
+        (August–July) of the reporting year.
     measures : list of str, optional
         Codes from :data:`MEASURES` (default all).
     authorities : list of str, optional
@@ -323,6 +346,21 @@ def split_date(authority: str) -> tuple[date, str]:
     return comparison_date(), "comparison date (median PACE start; did not take part)"
 
 
+def withheld_periods(table: pd.DataFrame, measure: str, min_n: int) -> pd.Series:
+    """Rows of a :func:`pace_measures` table whose value is withheld (disclosure control).
+
+    A period resting on 1 to ``min_n - 1`` children; for a proportion measure also one
+    whose numerator, denominator or their difference is that small (the rule of the
+    funnel plot: a share gives away its numerator and its complement too).
+    """
+    small = (table["n"] > 0) & (table["n"] < min_n)
+    if MEASURES[measure].kind == "proportion":
+        for part in (table["numerator"], table["denominator"],
+                     table["denominator"] - table["numerator"]):
+            small |= (part > 0) & (part < min_n)
+    return small & table["value"].notna()
+
+
 def measure_chart(table: pd.DataFrame, authority: str, measure: str, rules: str = "anhoj",
                   split: date | None = None, split_label: str = "",
                   tests_of_change: pd.DataFrame | None = None, min_n: int = 0) -> ChartResult:
@@ -339,12 +377,7 @@ def measure_chart(table: pd.DataFrame, authority: str, measure: str, rules: str 
         raise PaceError(f"unknown measure {measure!r}")
     t = table[(table["authority"] == authority) & (table["measure"] == measure)]
     t = t.sort_values("period_start").copy()
-    small = (t["n"] > 0) & (t["n"] < min_n)
-    if MEASURES[measure].kind == "proportion":
-        # As the funnel plot: a share gives away its numerator and its complement too.
-        for part in (t["numerator"], t["denominator"], t["denominator"] - t["numerator"]):
-            small |= (part > 0) & (part < min_n)
-    small &= t["value"].notna()
+    small = withheld_periods(t, measure, min_n)
     t.loc[small, "value"] = np.nan
     notes = []
     if split is not None:

@@ -338,8 +338,9 @@ AIMS: dict[str, str] = {
         "extract. Numerator: those neither accommodated, nor at legal permanence, nor gone "
         "from care by the 2-year point."),
     "cso_home_2y_reviewed": (
-        "Of the children counted in cso_home_2y, those whose plan was reviewed: a permanence "
-        "recommendation is recorded (at any date up to the extract)."),
+        "Of the children still looked after at home on a CSO 2 years after the start (the row "
+        "above), those whose plan was reviewed: a permanence recommendation is recorded (at "
+        "any date up to the extract)."),
 }
 
 

@@ -104,7 +104,14 @@ def test_summary_json_equals_the_library_results():
     frame = cohort.build_frame(dataset, window=window)
     for name in GOOD:
         saved = json.loads((run["run_dir"] / name.lower() / "summary.json").read_text("utf-8"))
-        assert saved == json.loads(json.dumps(headline.headline_numbers(frame, name, 5, window)))
+        want = json.loads(json.dumps(headline.headline_numbers(frame, name, 5, window)))
+        # The split's shares equal the library's, or are withheld (None) where the report's
+        # routes table hides the counts they rest on (report.overview.consistent_split).
+        split, want_split = saved.pop("split"), want.pop("split")
+        assert saved == want
+        assert split["scotland"] == want_split["scotland"]
+        for key, value in split["authority"].items():
+            assert value is None or value == want_split["authority"][key], (name, key)
         local = frame[frame["authority"] == name]
         share = survival.share_by(local, 730.5).iloc[0]
         med = survival.median_time(local).iloc[0]
@@ -113,3 +120,52 @@ def test_summary_json_equals_the_library_results():
         assert fig["share_2y"] == pytest.approx(share["share"], abs=1e-12)
         assert fig["median_days"] == pytest.approx(med["median_days"], abs=1e-12)
         assert saved["figures"]["scotland"]["journeys"] == len(frame)
+
+
+# --------------------------------------------------------------------------- the split
+
+def _split_frame() -> pd.DataFrame:
+    """10 periods, no censoring before 2 years: 4 home (day 100), 2 orders (day 400),
+    1 exit (day 300), 3 still waiting at day 1000."""
+    outcome = ["home"] * 4 + ["adoption", "kinship"] + ["exit"] + ["censored"] * 3
+    time = [100] * 4 + [400, 400] + [300] + [1000] * 3
+    return pd.DataFrame({"journey_id": [f"j{i}" for i in range(10)],
+                         "child_id": [f"c{i}" for i in range(10)],
+                         "authority": ["Fife"] * 10,
+                         "time_days": np.array(time, dtype=float), "entry_days": 0.0,
+                         "outcome": outcome,
+                         "event_observed": [o not in ("exit", "censored") for o in outcome]})
+
+
+def test_split_equals_hand_counts():
+    fig = headline.split_figures(_split_frame(), threshold=1)
+    assert fig["home"] == pytest.approx(4 / 10)
+    assert fig["order"] == pytest.approx(2 / 10)
+    assert fig["order_if_not_home"] == pytest.approx(2 / 6)
+    assert not any(k.startswith("n_") for k in fig)  # counts are published by the routes table
+    assert fig["home_lower"] < fig["home"] < fig["home_upper"]
+
+
+def test_split_headline_sentence_equals_library_values():
+    frame = _split_frame()
+    numbers = headline.headline_numbers(frame, "Fife", threshold=1)
+    text = headline.sentences(numbers)
+    first = text.splitlines()[0]  # the headline leads with the split
+    fig = numbers["split"]["authority"]
+    assert first.startswith("- **Home or an order:**")
+    assert f"{100 * fig['home']:.0f}% of children in Fife returned home within 2 years" in first
+    assert (f"of the children who did not go home, {100 * fig['order_if_not_home']:.0f}% "
+            "had an order") in first
+    nat = numbers["split"]["scotland"]
+    assert f"{100 * nat['home']:.0f}% returned home" in first
+    assert fig["home"] == pytest.approx(4 / 10)
+
+
+def test_split_is_suppressed_for_small_counts():
+    fig = headline.split_figures(_split_frame(), threshold=3)
+    assert fig["home"] is not None and fig["order"] is None
+    assert fig["order_if_not_home"] is None
+    text = headline.split_sentence("Fife", fig)
+    assert "too few had an order" in text
+    tiny = headline.split_figures(_split_frame().head(2), threshold=3)
+    assert tiny["suppressed"] and tiny["home"] is None

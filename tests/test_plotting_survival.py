@@ -281,6 +281,29 @@ def test_plot_stage_durations_on_real_summary(fife, tmp_path):
     ax.figure.savefig(tmp_path / "stages_real.png")
 
 
+def test_stage_chart_is_in_weeks_like_the_stage_table_and_swatches_are_distinct():
+    t = stage_table()
+    t.loc[len(t)] = ["adoption", "recommendation_to_application", 50, 70.0, False, 50, 0, 50,
+                     35.0, 105.0]
+    ax = plot_stage_durations(t)
+    widths = {p.get_gid(): p.get_width() for p in ax.patches if p.get_gid()}
+    assert widths["stage:adoption:accommodated_to_recommendation"] == pytest.approx(400 / 7)
+    assert "weeks" in ax.get_xlabel()
+    legend = ax.get_legend()
+    colours = [matplotlib.colors.to_hex(h.get_facecolor()) for h in legend.legend_handles]
+    assert len(colours) == len(set(colours))  # no two stages share a swatch
+    days = plot_stage_durations(t, unit="days")
+    widths = {p.get_gid(): p.get_width() for p in days.patches if p.get_gid()}
+    assert widths["stage:adoption:accommodated_to_recommendation"] == pytest.approx(400)
+
+
+def test_stage_bars_are_a_seaborn_barplot_of_the_table_in_weeks():
+    ax = plot_stage_durations(stage_table(), kind="bars")
+    bars = [p for p in ax.patches if p.get_gid() == "bars:adoption"]
+    drawn = stage_table().query("group == 'adoption' and n_completed >= 5")["median_days"]
+    assert sorted(round(b.get_width(), 9) for b in bars) == sorted(round(v / 7, 9) for v in drawn)
+
+
 def test_plot_km_curve_stops_where_fewer_than_threshold_remain_at_risk():
     rng = np.random.default_rng(3)
     table = km_group("Fife", np.round(rng.uniform(1, 1800, 40)).tolist(), (rng.random(40) < 0.7).tolist())

@@ -1,10 +1,13 @@
-"""Where the time goes: median days in each stage between milestones, by route.
+"""Where the time goes: median time in each stage between milestones, by route.
 
 :func:`plot_stage_durations` draws the table of :func:`pace_analysis.milestones.stage_summary`
-(``group, stage, stage_label, n, n_completed, median_days, q1_days, q3_days, most_time``).
+(``group, stage, stage_label, n, n_completed, median_days, q1_days, q3_days, most_time``),
+in **weeks** by default (the unit of the report's stage table; ``unit="days"`` for days).
 ``kind="timeline"`` (default) lays each group's stage medians end to end in one horizontal
-bar, with the stage holding the most time outlined; ``kind="bars"`` puts stages on rows
-with one bar per group and the quartiles as whiskers. A median based on fewer than
+bar, with the stage holding the most time outlined; ``kind="bars"`` is a seaborn
+``barplot`` of the tidy table — stages on rows, one bar per group, the quartiles as
+whiskers. Every stage has its own colour (bypass stages, which skip milestones, are also
+hatched), so no two legend swatches look alike. A median based on fewer than
 ``threshold`` completed stages is not drawn (the median of 3 durations is one child's).
 """
 
@@ -23,6 +26,11 @@ from pace_analysis.milestones import NO_ROUTE, STAGES
 from pace_analysis.plotting import style
 
 KINDS = ("timeline", "bars")
+#: Units of the time axis and the number of days in each.
+UNITS: dict[str, float] = {"weeks": 7.0, "days": 1.0}
+#: Colours of bypass stages (distinct from the six main stages' Okabe–Ito colours).
+BYPASS_COLORS: tuple[str, ...] = ("#F0E442", "#000000", "#999999", "#44AA99", "#882255",
+                                  "#DDCC77")
 STAGE_COLUMNS = ("group", "stage", "median_days", "n_completed")
 
 
@@ -46,8 +54,8 @@ def _label(group, route_set, n: int) -> str:
 
 def plot_stage_durations(stage_summary: pd.DataFrame, ax: Axes | None = None, *,
                          kind: str = "timeline", groups=None, route_set=None,
-                         threshold: int = DEFAULT_THRESHOLD,
-                         title: str | None = "Where the time goes: median days in each stage"
+                         threshold: int = DEFAULT_THRESHOLD, unit: str = "weeks",
+                         title: str | None = "Where the time goes: median weeks in each stage"
                          ) -> Axes:
     """Median days in each stage between milestones, by group (route).
 
@@ -69,6 +77,8 @@ def plot_stage_durations(stage_summary: pd.DataFrame, ax: Axes | None = None, *,
         For route labels and order (default Scotland's).
     threshold : int
         Medians from fewer completed stages than this are not drawn.
+    unit : {"weeks", "days"}
+        Unit of the time axis and bar labels (weeks, as the report's stage table).
     title : str or None
 
     Returns
@@ -77,10 +87,16 @@ def plot_stage_durations(stage_summary: pd.DataFrame, ax: Axes | None = None, *,
     """
     if kind not in KINDS:
         raise PaceError(f"kind must be one of {KINDS}, not {kind!r}")
+    if unit not in UNITS:
+        raise PaceError(f"unit must be one of {tuple(UNITS)}, not {unit!r}")
     missing = [c for c in STAGE_COLUMNS if c not in stage_summary.columns]
     if missing:
         raise PaceError(f"stage summary lacks column(s): {', '.join(missing)}")
     t = stage_summary.copy()
+    per = UNITS[unit]
+    for col in ("median_days", "q1_days", "q3_days"):
+        if col in t.columns:
+            t[col] = t[col] / per  # values in the chosen unit from here on
     if "stage_label" not in t.columns:
         t["stage_label"] = t["stage"].astype(str)
     t["drawn"] = (t["n_completed"] >= threshold) & t["median_days"].notna()
@@ -99,7 +115,7 @@ def plot_stage_durations(stage_summary: pd.DataFrame, ax: Axes | None = None, *,
     with style.rc_context():
         if ax is None:
             height = 2.2 + 0.75 * max(len(groups), 1) if kind == "timeline" else \
-                2.0 + 0.16 * len(stages) * (max(len(groups), 1) + 1)
+                1.6 + 0.12 * len(stages) * (max(len(groups), 1) + 1)
             height = max(height, 4.5)
             ax = style.new_axes(None, (11, height))
             ax.figure.subplots_adjust(left=0.24, right=0.66, top=1 - 0.5 / height,
@@ -110,8 +126,8 @@ def plot_stage_durations(stage_summary: pd.DataFrame, ax: Axes | None = None, *,
         else:
             handles = _bars(ax, t, groups, stages, labels, route_set, sizes)
         ax.set_xlim(left=0)
-        ax.set_xlabel("Median days in each stage" + (" (laid end to end)" if kind == "timeline"
-                                                      else "; whiskers: middle half of children"))
+        ax.set_xlabel(f"Median {unit} in each stage" + (
+            " (laid end to end)" if kind == "timeline" else "; whiskers: middle half of children"))
         notes = [f"Medians based on fewer than {threshold} children, or not reached yet, "
                  "are left out."]
         if kind == "timeline":
@@ -163,20 +179,22 @@ def typical_path(t: pd.DataFrame, group, start: str = "accommodated") -> list[st
 
 
 def _stage_styles(stages: list) -> tuple[dict, dict]:
-    """Colour per stage (Okabe–Ito, by start milestone) and a hatch for bypass stages.
+    """A distinct colour per stage, and a hatch for bypass stages.
 
-    A bypass stage (e.g. recommendation to order, no panel) takes the colour of the main
-    stage leaving the same milestone, hatched, so paths that skip milestones read as such.
+    The six main stages take Okabe–Ito colours; a bypass stage (e.g. recommendation to
+    order, no panel) takes the next of :data:`BYPASS_COLORS` and is hatched, so paths that
+    skip milestones read as such and no two legend swatches share a colour.
     """
     main = {s.code: style.OKABE_ITO[i] for i, s in zip((4, 0, 1, 2, 5, 3), STAGES, strict=True)}
-    by_start = {_ends(code)[0]: c for code, c in main.items()}
     colors, hatches = {}, {}
-    for k, s in enumerate(stages):
+    k = 0
+    for s in stages:
         if s in main:
             colors[s], hatches[s] = main[s], None
-        else:
-            colors[s] = by_start.get(_ends(s)[0], style.OKABE_ITO[k % len(style.OKABE_ITO)])
+        else:  # a colour of its own, and hatched: it skips milestones
+            colors[s] = BYPASS_COLORS[k % len(BYPASS_COLORS)]
             hatches[s] = "///"
+            k += 1
     return colors, hatches
 
 
@@ -211,24 +229,36 @@ def _timeline(ax, t, groups, stages, colors, hatches, labels, route_set, sizes) 
 
 
 def _bars(ax, t, groups, stages, labels, route_set, sizes) -> list:
-    k = max(len(groups), 1)
-    height = 0.8 / k
+    """Seaborn barplot of the tidy table: stages on rows, one bar per group, IQR whiskers."""
+    import seaborn as sns
+
     pal = style.group_colors(groups)
-    handles = []
-    for gi, g in enumerate(groups):
-        color = style.ROUTE_COLORS.get(str(g), pal[g])
-        y = np.arange(len(stages)) - 0.4 + height * (gi + 0.5)
-        r = t[t["group"] == g].set_index("stage").reindex(stages)
-        drawn = r["drawn"].eq(True).to_numpy()
-        med = r["median_days"].to_numpy(dtype=float)
-        ax.barh(y[drawn], med[drawn], height=height * 0.9, color=color, gid=f"bars:{g}")
-        if {"q1_days", "q3_days"} <= set(r.columns):
-            q1, q3 = r["q1_days"].to_numpy(dtype=float), r["q3_days"].to_numpy(dtype=float)
-            ok = drawn & np.isfinite(q1) & np.isfinite(q3)
-            ax.errorbar(med[ok], y[ok], xerr=[med[ok] - q1[ok], q3[ok] - med[ok]], fmt="none",
-                        ecolor="#333333", elinewidth=0.8, capsize=2)
-        handles.append(Patch(facecolor=color, label=_label(g, route_set, int(sizes[g]))))
-    ax.set_yticks(range(len(stages)))
-    ax.set_yticklabels([textwrap.fill(labels[s], 26) for s in stages], fontsize=9)
-    ax.set_ylim(len(stages) - 0.5, -0.5)
-    return handles
+    colors = {g: style.ROUTE_COLORS.get(str(g), pal[g]) for g in groups}
+    names = {g: _label(g, route_set, int(sizes[g])) for g in groups}
+    data = t[t["group"].isin(groups) & t["stage"].isin(stages) & t["drawn"]].copy()
+    data["stage_name"] = data["stage"].map(lambda s: textwrap.fill(labels[s], 26))
+    data["group_name"] = data["group"].map(names)
+    order = [textwrap.fill(labels[s], 26) for s in stages]
+    hue_order = [names[g] for g in groups]
+    if data.empty:
+        return []
+    sns.barplot(data=data, x="median_days", y="stage_name", hue="group_name", order=order,
+                hue_order=hue_order, palette={names[g]: colors[g] for g in groups},
+                errorbar=None, orient="h", saturation=1.0, ax=ax, legend=False)
+    for g, container in zip(groups, ax.containers, strict=False):
+        rows = data[data["group"] == g].set_index("stage_name")
+        for bar in container:
+            bar.set_gid(f"bars:{g}")
+            name = order[int(round(bar.get_y() + bar.get_height() / 2))]
+            if name not in rows.index:
+                continue
+            r = rows.loc[name]
+            if {"q1_days", "q3_days"} <= set(r.index) and np.isfinite(
+                    [r["q1_days"], r["q3_days"]]).all():
+                y = bar.get_y() + bar.get_height() / 2
+                ax.errorbar(r["median_days"], y, xerr=[[r["median_days"] - r["q1_days"]],
+                                                       [r["q3_days"] - r["median_days"]]],
+                            fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", labelsize=9)
+    return [Patch(facecolor=colors[g], label=names[g]) for g in groups]

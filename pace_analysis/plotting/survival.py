@@ -228,11 +228,15 @@ def _at_risk_table(ax: Axes, km_table: pd.DataFrame, at_risk, shown: list, color
             return at_risk_at(km_table, g, times)
     else:
         raise PaceError("at_risk must be 'auto', a DataFrame or None")
+    widest = 0
     for row, g in enumerate(shown):
         for t, n in zip(times, counts(g), strict=True):
             x = t / style.DAYS_PER_YEAR
             if 0 <= x <= xmax + 1e-9 and format_at_risk(n, threshold):
-                tab.text(x, row, format_at_risk(n, threshold), ha="center", va="center",
+                text = format_at_risk(n, threshold)
+                if x <= 1e-9:
+                    widest = max(widest, len(text))
+                tab.text(x, row, text, ha="center", va="center",
                          fontsize=9, color=colors.get(g, "black"))
     tab.set_ylim(len(shown) - 0.5, -0.5)
     tab.set_yticks(range(len(shown)))
@@ -241,7 +245,9 @@ def _at_risk_table(ax: Axes, km_table: pd.DataFrame, at_risk, shown: list, color
         lab.set_color(colors.get(g, "black"))
         lab.set_fontweight("bold")
     tab.tick_params(axis="both", length=0, labelbottom=False)
-    tab.tick_params(axis="y", pad=16)
+    # The numbers at time 0 are centred on the axis: keep the group labels clear of half
+    # their width (about 2.9 pt per character at 9 pt), so "Scotland" never runs into them.
+    tab.tick_params(axis="y", pad=max(16, 6 + 2.9 * widest))
     tab.grid(False)
     for side in tab.spines.values():
         side.set_visible(False)

@@ -10,6 +10,7 @@ two tables reveals a hidden count.
 
 from __future__ import annotations
 
+from pace_analysis.report import overview
 from pace_analysis.report.context import ReportContext
 from pace_analysis.report.table import Table, count, derived, label
 
@@ -46,9 +47,9 @@ COLUMNS: dict[str, tuple] = {
         count("n_open", "Still open"), derived("median_weeks", "Median weeks", ["n"], "{:.0f}"),
         label("most_time", "Longest stage")),
     "pace_aims": (
-        label("description", "Aim"), count("numerator", "Met"), count("denominator", "Children"),
+        label("aim_label", "Aim"), count("numerator", "Met"), count("denominator", "Children"),
         derived("share", "Share", _ND, _PCT), derived("ci_lower", "95% CI lower", _ND, _PCT),
-        derived("ci_upper", "95% CI upper", _ND, _PCT)),
+        derived("ci_upper", "95% CI upper", _ND, _PCT), label("description", "Definition")),
     "placement_moves": (
         label("group", "Age group"), count("n", "Children"),
         derived("mean_moves", "Average moves", ["n"], "{:.1f}"),
@@ -61,6 +62,9 @@ COLUMNS: dict[str, tuple] = {
         count("numerator", "Reached permanence within 2 years"), derived("proportion", "Share", _ND, _PCT),
         label("position", "Position in the funnel")),
 }
+
+
+COLUMNS.update(overview.COLUMNS)  # the overview's tables: population, trends, comparators
 
 
 # --------------------------------------------------------------------------- text
@@ -139,8 +143,10 @@ def stage_durations(ctx: ReportContext) -> Table:
 def pace_aims(ctx: ReportContext) -> Table:
     """How many children met each PACE aim."""
     from pace_analysis import milestones
+    from pace_analysis.aims import PACE_AIM_ROWS
 
     data = milestones.pace_aims(ctx.began_in_window)
+    data = data.assign(aim_label=data["aim"].map(PACE_AIM_ROWS))  # CELCIS wording, no codes
     return Table("pace_aims", data, COLUMNS["pace_aims"], population=len(ctx.began_in_window.journeys))
 
 
@@ -154,9 +160,14 @@ def placement_moves(ctx: ReportContext) -> Table:
 
 def funnel(ctx: ReportContext):
     """The funnel figure and the authority's row of it: ``(title, figure, Table)``."""
+    import matplotlib.pyplot as plt
+
     from pace_analysis.plotting.funnel import authority_funnel_figure
 
     title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold)
+    # Closed at once: the figure is saved later, where its section is; left open, the
+    # inline backend would also show it at the end of the cell that made it (the headline).
+    plt.close(fig)
     # The council's population: a council of fewer than `threshold` children shows no
     # figure, zeros included (the run's funnel table hides its numerator too).
     table = Table("funnel", row, COLUMNS["funnel"], population=len(ctx.local))
@@ -181,18 +192,20 @@ def tables(ctx: ReportContext, summary: dict | None = None, *, cif=None, funnel_
     -------
     dict of name to Table
         ``share_by_years``, ``median_by_age_group``, ``routes_by_years``,
-        ``stage_durations``, ``pace_aims``, ``placement_moves`` and ``funnel``, each with
-        its :attr:`~pace_analysis.report.table.Table.mask` set.
+        ``stage_durations``, ``pace_aims``, ``placement_moves``, ``funnel`` and the
+        overview's ``population``, ``official_figures``, ``permanence_trends``,
+        ``aims_by_year`` and ``comparators`` (:mod:`pace_analysis.report.overview`), each
+        with its :attr:`~pace_analysis.report.table.Table.mask` set.
     """
     from pace_analysis.report.protect import protect_tables
 
     out = {t.name: t for t in (share_by_years(ctx), median_by_age_group(ctx), routes_by_years(ctx, cif),
-                               stage_durations(ctx), pace_aims(ctx), placement_moves(ctx))}
+                               stage_durations(ctx), pace_aims(ctx), placement_moves(ctx),
+                               overview.counted_where(ctx), overview.official_figures(ctx),
+                               overview.permanence_trends(ctx), overview.aims_by_year(ctx),
+                               overview.comparators(ctx))}
     if funnel_table is None:
-        import matplotlib.pyplot as plt
-
-        _title, fig, funnel_table = funnel(ctx)
-        plt.close(fig)
+        _title, _fig, funnel_table = funnel(ctx)  # funnel() closes its figure
     out["funnel"] = funnel_table
     protect_tables(out, ctx.threshold, slug=ctx.slug, area=ctx.authority, national=ctx.national,
                    summary=summary)
@@ -267,13 +280,14 @@ def routes_figure(ctx: ReportContext, cif, routes_table: Table | None = None):
 
 
 def stages_figure(ctx: ReportContext):
-    """Median days in each stage, by route."""
+    """Median weeks in each stage, by route (seaborn bars; the stage table's unit)."""
     from pace_analysis import milestones
     from pace_analysis.plotting.stages import plot_stage_durations
 
     by_route = milestones.stage_summary(ctx.began_in_window, by="permanence_route")
     return plot_stage_durations(by_route, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
-                                title=f"Where the time goes: median days in each stage, {ctx.authority}")
+                                kind="bars", unit="weeks",
+                                title=f"Where the time goes: median weeks in each stage, {ctx.authority}")
 
 
 def where_the_time_goes(ctx: ReportContext):

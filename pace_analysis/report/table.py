@@ -168,16 +168,22 @@ class Table:
     # ------------------------------------------------------------------ output
 
     def save(self, output_dir: str | Path) -> Path:
-        """Write the displayed table as ``<output_dir>/<name>.csv``."""
-        path = Path(output_dir) / f"{self.name}.csv"
-        self.display().to_csv(path, index=False, lineterminator="\n")
-        return path
+        """Write the displayed table as ``<output_dir>/<name>.csv`` (formula cells neutralised)."""
+        from pace_analysis.csvfiles import write_csv
+
+        return write_csv(self.display(), Path(output_dir) / f"{self.name}.csv")
 
     def styler(self):
         """The displayed table as a pandas Styler for the page (fixed id, no index)."""
+        from pace_analysis import formatting
+
         shown = self.display()
         styler = shown.style.set_uuid(self.name).hide(axis="index").format(precision=3, na_rep="")
         fmts = {c.label: _number_format(c.fmt) for c in self.columns if c.fmt}
+        # Counts with thousands separators ("c" stays "c"); booleans as yes/no, never raw.
+        fmts.update({c.label: formatting.count for c in self.by_role("count") if not c.fmt})
+        fmts.update({c.label: formatting.yes_no for c in self.columns
+                     if pd.api.types.is_bool_dtype(self.data[c.name])})
         return styler.format(fmts) if fmts else styler
 
     def show(self, output_dir: str | Path):
