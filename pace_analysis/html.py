@@ -699,6 +699,16 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-sync", "--no-first-run")
 
 
+def find_chromium() -> str:
+    """The Chromium executable that prints PDFs; raises ReportError when there is none."""
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise ReportError("printing to PDF needs Chromium (apt-get install chromium)")
+    return exe
+
+
 def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None = None,
               browser: str | None = None, timeout: float = 180) -> Path:
     """Print a report page to PDF (A4, the page's print stylesheet) with headless Chromium.
@@ -717,14 +727,11 @@ def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None =
     ReportError
         If Chromium is missing or fails.
     """
-    import shutil
     import subprocess
 
     html_path = Path(html_path).resolve()
     pdf_path = Path(pdf_path) if pdf_path else html_path.with_suffix(".pdf")
-    exe = browser or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not exe:
-        raise ReportError("printing to PDF needs Chromium (apt-get install chromium)")
+    exe = browser or find_chromium()
     tmp = pdf_path.with_name(f".{pdf_path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         done = subprocess.run([exe, *CHROMIUM_FLAGS, "--no-pdf-header-footer",

@@ -467,6 +467,7 @@ def run_reports(
     notebook: str | os.PathLike | None = None,
     progress: bool = True,
     extra_parameters: dict[str, dict] | None = None,
+    pdf: bool = False,
 ) -> RunSummary:
     """Build the reports of several authorities and the run's index.
 
@@ -497,6 +498,9 @@ def run_reports(
         Show a progress bar across authorities.
     extra_parameters : dict, optional
         Per-authority parameter overrides ``{authority: {name: value}}`` (tests).
+    pdf : bool
+        Also print each report to ``report.pdf`` (A4, headless Chromium), inside the
+        report's temporary folder so that it is published with the page or not at all.
 
     Returns
     -------
@@ -567,7 +571,13 @@ def run_reports(
         p.update((extra_parameters or {}).get(name, {}))
         return p
 
-    keys = {n: build_key(notebook_digest, params_for(n), data_digest, package_digest) for n in names}
+    if pdf:
+        from pace_analysis.html import find_chromium
+
+        find_chromium()  # refuse up front, not after the first kernel
+    # A report with its PDF is another output than one without: it has its own key.
+    keys = {n: build_key(notebook_digest, params_for(n), data_digest,
+                         package_digest + ("+pdf" if pdf else "")) for n in names}
     todo = [n for n in names if force or not is_current(run_dir / slugify(n), keys[n])]
     results: dict[str, AuthorityResult] = {
         n: AuthorityResult(n, slugify(n), "skipped") for n in names if n not in todo
@@ -586,6 +596,8 @@ def run_reports(
 
             export = partial(export_html, facts=facts_for_dataset(
                 dataset, data_path, (window_start, window_end), threshold))
+            if pdf:
+                export = partial(_export_with_pdf, export)
             stopped = _build_all(todo, dataset, notebook, notebook_bytes, run_dir, params_for,
                                  keys, jobs, progress, (window_start, window_end), results,
                                  export)
@@ -628,6 +640,15 @@ def run_reports(
     if stopped is not None:
         raise stopped
     return summary
+
+
+def _export_with_pdf(export: Callable[..., Any], executed, html_path, **kwargs):
+    """*export* the page, then print it to ``report.pdf`` beside it."""
+    from pace_analysis.html import print_pdf
+
+    result = export(executed, html_path, **kwargs)
+    print_pdf(html_path)
+    return result
 
 
 def _shown_path(path: Path) -> str:
@@ -790,6 +811,8 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window-end", default=None, help="study window end (YYYY-MM-DD)")
     parser.add_argument("--timelines", choices=("auto", "yes", "no"), default="auto",
                         help="example child timelines: auto = synthetic data only")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print each report to report.pdf (A4, headless Chromium)")
     parser.add_argument("--notebook", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -803,7 +826,7 @@ def run_cli(args: argparse.Namespace) -> int:
         jobs=args.jobs, force=args.force, threshold=args.threshold,
         window_start=args.window_start, window_end=args.window_end,
         show_timelines={"auto": None, "yes": True, "no": False}[args.timelines],
-        notebook=args.notebook, progress=not args.no_progress,
+        notebook=args.notebook, progress=not args.no_progress, pdf=args.pdf,
     )
     print(summary.text())
     if summary.failed:

@@ -333,3 +333,29 @@ def test_a_kernel_failure_is_retried_once(tmp_path, monkeypatch):
     assert [r.status for r in summary.results] == ["built"] and len(calls) == 2
     log = (tmp_path / "reports" / "r" / "fife" / "run.log").read_text(encoding="utf-8")
     assert "kernel failure (RuntimeError" in log and "retrying" in log
+
+
+@pytest.mark.slow
+def test_pdf_is_printed_with_the_report_and_published_with_it(tmp_path):
+    data = write_dataset(small_dataset(), tmp_path / "data")
+    summary = reports.run_reports(["Fife"], data, run="pdf", out=tmp_path / "reports", jobs=1,
+                                  progress=False, pdf=True)
+    assert summary.exit_code == 0, [r.describe() for r in summary.failed]
+    folder = summary.run_dir / "fife"
+    assert (folder / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert not list(folder.glob(".*.tmp"))
+    # The PDF is part of the report's key: the same run without --pdf rebuilds.
+    again = reports.run_reports(["Fife"], data, run="pdf", out=tmp_path / "reports", jobs=1,
+                                progress=False)
+    assert [r.status for r in again.results] == ["built"]
+
+
+def test_pdf_without_chromium_is_refused_before_any_kernel(tmp_path, monkeypatch):
+    import shutil as sh
+
+    data = write_dataset(small_dataset(), tmp_path / "data")
+    monkeypatch.setattr(sh, "which", lambda name: None)
+    with pytest.raises(reports.ReportError, match="Chromium"):
+        reports.run_reports(["Fife"], data, run="nopdf", out=tmp_path / "reports",
+                            progress=False, pdf=True)
+    assert not (tmp_path / "reports" / "nopdf" / "fife").exists()
