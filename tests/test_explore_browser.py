@@ -171,7 +171,21 @@ def _open(driver, lab, name):
     driver.get(f"{url}/lab/tree/{name}?token={token}&reset")
     _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"),
           SERVER_WAIT, f"{name} to open")
-    _wait(driver, lambda d: "idle" in _kernel_status(d), SERVER_WAIT, "the kernel to start")
+    _wait(driver, _kernel_ready, SERVER_WAIT, "the kernel to start")
+
+
+def _kernel_ready(driver) -> bool:
+    """The kernel is idle and no dialog is open; JupyterLab's "Select Kernel" dialog, which
+    it sometimes shows although the notebook names its kernel, is answered with the
+    preselected kernel (seen once in a full run: Run All then waited behind it)."""
+    from selenium.webdriver.common.by import By
+
+    dialogs = driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog")
+    if dialogs:
+        for button in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
+            button.click()
+        return False
+    return "idle" in _kernel_status(driver)
 
 
 def _kernel_status(driver) -> str:
@@ -184,6 +198,7 @@ def _kernel_status(driver) -> str:
 def _run_all(driver):
     from selenium.webdriver.common.by import By
 
+    _wait(driver, _kernel_ready, SERVER_WAIT, "the kernel to start")  # a late dialog too
     menu = next(m for m in driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item")
                 if m.text.strip() == "Run")
     menu.click()
