@@ -30,6 +30,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from timing import best_of  # noqa: E402
+
 from pace_analysis import explore, survival  # noqa: E402
 
 FIRST_FIGURE = """
@@ -48,14 +50,6 @@ def first_figure(data: str, cache: bool, env: dict) -> float:
                          check=True, capture_output=True, text=True, env=env)
     return float(out.stdout.strip().splitlines()[-1])
 
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ Prints, from one run on the committed synthetic data (``data/synthetic``, 32 cou
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from timing import best_of
 
 from pace_analysis.cohort import build_frame
 from pace_analysis.competing import cumulative_incidence
@@ -35,14 +35,6 @@ from pace_analysis.survival import kaplan_meier
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "synthetic"
 
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def resized(data: PathwayData, factor: float, seed: int = 1) -> PathwayData:

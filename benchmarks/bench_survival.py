@@ -18,11 +18,11 @@ Prints, from one run on the same synthetic durations (integer days, so almost al
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from timing import best_of
 
 from pace_analysis.authorities import AUTHORITY_NAMES
 from pace_analysis.competing import aalen_johansen, cumulative_incidence
@@ -56,14 +56,6 @@ def synthetic_frame(n: int, seed: int = 2014) -> pd.DataFrame:
         "event_observed": np.isin(outcome, ROUTES),
     })
 
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
