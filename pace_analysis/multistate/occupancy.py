@@ -194,8 +194,8 @@ MERGED = "merged"
 
 
 def occupancy_grid(data: PathwayData, by: str | Sequence[str] | None = None,
-                   step_days: float = 91, max_days: float = 5 * DAYS_PER_YEAR
-                   ) -> pd.DataFrame:
+                   step_days: float = 91, max_days: float = 5 * DAYS_PER_YEAR,
+                   *, fits: list | None = None) -> pd.DataFrame:
     """P(state at t) on a coarse grid, with the children observed in each state then.
 
     Parameters
@@ -208,6 +208,8 @@ def occupancy_grid(data: PathwayData, by: str | Sequence[str] | None = None,
         Grid spacing (91 days: a quarter), so that exact move days are not exposed.
     max_days : float
         Last grid time; never beyond a group's follow-up.
+    fits : list, optional
+        :func:`fit_groups` of *data* and *by*, when already computed.
 
     Returns
     -------
@@ -224,7 +226,8 @@ def occupancy_grid(data: PathwayData, by: str | Sequence[str] | None = None,
     s = len(states)
     nt = data.pathway.n_transient
     pieces = []
-    for (label, fit, n), (_, rows) in zip(fit_groups(data, by), _groups(tr, by), strict=True):
+    fits = fits if fits is not None else fit_groups(data, by)
+    for (label, fit, n), (_, rows) in zip(fits, _groups(tr, by), strict=True):
         last = min(max_days, max(fit.max_time, 0.0))
         grid = np.arange(0.0, last + 1e-9, step_days)
         p = fit.pstate_at(grid)

@@ -147,7 +147,7 @@ def where_the_time_goes(dataset: Dataset, authority: str, *,
         notes.append(f"States seen in fewer than {threshold} children are shown as "
                      f"'{SUPPRESSED}' (with one more where the rest would reveal them).")
 
-    grid = occupancy_grid(data, step_days=91, max_days=max_years * DAYS_PER_YEAR)
+    grid = occupancy_grid(data, step_days=91, max_days=max_years * DAYS_PER_YEAR, fits=fits)
     fig, ax = plt.subplots(figsize=(9, 4.5))
     plot_state_occupancy(grid, ax, pathway=pw, threshold=threshold,
                          title=f"Where the children are: {authority}")
