@@ -46,6 +46,8 @@ from pace_analysis.schema import JOURNEY_COLUMNS, PLACEMENT_COLUMNS
 DEFAULT_AUTHORITY = "England"
 #: Rules listed in rejects.csv whose rows are counted as left out, not as errors.
 LEFT_OUT_RULES = ("start_unknown",)
+#: Rules listed in rejects.csv whose rows are imported (with a change the reason states).
+KEPT_RULES = ("end_incomplete",)
 
 
 # --------------------------------------------------------------------------- the import
@@ -132,15 +134,19 @@ def import_ssda903(
     per_file = (years * len(ep_files) if years and len(years) == 1 else years) or [None] * len(ep_files)
     log, notes = RejectLog(), []
 
-    heads = concat_frames([_read_header(str(p), i, log, notes)
-                           for i, p in enumerate(header_files)])
-    parts, file_years, first_years, n_read = [], [], [], {}
+    parts, file_years, first_years, n_read, pivots = [], [], [], {}, []
     for p, y in zip(ep_files, per_file, strict=True):
-        part, yr, first_yr = _read_episodes(p, y, codes, older_years_as, log, notes, n_read)
+        part, yr, first_yr, pivot = _read_episodes(p, y, codes, older_years_as, log, notes,
+                                                   n_read)
         parts.append(part)
         file_years.append(yr)
         first_years.append(first_yr)
+        pivots.append(pivot)
     ep = concat_frames(parts)
+    # Two-digit years in the Header take the century rule around the episodes' pivot.
+    pivot = max((p for p in pivots if p is not None), default=None)
+    heads = concat_frames([_read_header(str(p), i, log, notes, pivot)
+                           for i, p in enumerate(header_files)])
 
     # One integer code per child id, shared by headers and episodes: every later step
     # compares, groups and sorts integers rather than millions of strings.
@@ -208,6 +214,20 @@ def import_ssda903(
     log.add(ep[after], "DEC", "after_extract", f"a date is after the extract date {extract:%d/%m/%Y}")
     ep = _reject_children(ep, after, log) if after.any() else ep
 
+    # A child whose record is cut (DEC or REC missing on one episode) is followed up to the
+    # cut: later episodes of the child are left out.
+    cut_of = np.full(len(child_names), np.datetime64("NaT"), dtype="datetime64[ns]")
+    has_cut = ep["_cut"].notna().to_numpy()
+    if has_cut.any():
+        first_cut = ep[has_cut].groupby("cid")["_cut"].min()
+        cut_of[first_cut.index.to_numpy()] = first_cut.to_numpy(dtype="datetime64[ns]")
+        later = (ep["DECOM"].to_numpy() > cut_of[ep["cid"].to_numpy()])
+        log.add(ep[later], "DECOM", "after_cut",
+                "an earlier episode of this child lacks DEC or REC, so the child is followed "
+                "up to that episode only (see end_incomplete)",
+                value=ep.loc[later, "DECOM"].dt.strftime("%d/%m/%Y"))
+        ep = ep[~later]
+
     order = np.lexsort((ep["DECOM"].to_numpy(), ep["cid"].to_numpy()))
     ep = ep.iloc[order].reset_index(drop=True)
     ep, n_unknown_start = _check_chains(ep, obs_start, int(last_year[:4]), log)
@@ -217,7 +237,7 @@ def import_ssda903(
         raise ImportFatalError("no episode was accepted; " + _summary_of(rej))
 
     journeys, placements, n_late = _build(ep, child_names, sex_of, dob_of, codes, authority,
-                                          extract, obs_start)
+                                          extract, obs_start, cut_of)
     meta = {
         "source": "SSDA903",
         "return_years": sorted(set(file_years) | set(first_years)),
@@ -290,7 +310,7 @@ def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: int,
             "REC X1 (care continues) but no episode of the child starts on the DEC date")
     bad |= m
     years = ep["_year"].to_numpy()
-    m = open_ & ~nxt_same & (years != last_year)
+    m = open_ & ~nxt_same & (years != last_year) & ep["_cut"].isna().to_numpy()
     log.add(ep[m], "DEC", "not_rereported",
             f"episode open at the end of its return year is missing from later returns "
             f"(up to {last_year}/{(last_year + 1) % 100:02d})")
@@ -314,8 +334,12 @@ def _check_chains(ep: pd.DataFrame, obs_start: pd.Timestamp, last_year: int,
 
 def _build(ep: pd.DataFrame, names: np.ndarray, sex_of: np.ndarray, dob_of: np.ndarray,
            codes: Codes903, authority: str | None, extract: pd.Timestamp,
-           obs_start: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Journeys (one per period of care) and placements from ordered, checked episodes."""
+           obs_start: pd.Timestamp, cut_of: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Journeys (one per period of care) and placements from ordered, checked episodes.
+
+    A journey of a child whose record is cut (``cut_of``) is censored at the cut instead of
+    the extract date, if it is still open there.
+    """
     child = ep["cid"].to_numpy()
     rec = ep["REC"].to_numpy()
     same = np.r_[False, child[1:] == child[:-1]]
@@ -355,7 +379,7 @@ def _build(ep: pd.DataFrame, names: np.ndarray, sex_of: np.ndarray, dob_of: np.n
         "permanence_date": lst["DEC"].where(route.notna()),
         "exit_date": exit_date,
         "exit_reason": exit_reason.where(has_exit, None),
-        "extract_date": extract,
+        "extract_date": _censoring(cut_of[f["cid"].to_numpy()], exit_date, extract),
     })
     for c in JOURNEY_COLUMNS:
         if c.kind == "date":
@@ -386,6 +410,12 @@ def _build(ep: pd.DataFrame, names: np.ndarray, sex_of: np.ndarray, dob_of: np.n
     return journeys, placements, n_late
 
 
+def _censoring(cut: np.ndarray, exit_date: pd.Series, extract: pd.Timestamp) -> np.ndarray:
+    """Each journey's extract date: its child's cut if the journey is open, else the extract."""
+    open_cut = ~pd.isna(cut) & exit_date.isna().to_numpy()
+    return np.where(open_cut, cut, np.datetime64(extract, "ns"))
+
+
 def _counts(heads: pd.DataFrame, n_read: dict, ep_files: list[str], file_years: list[str],
             rej: pd.DataFrame, header_files: list[str], final: pd.DataFrame) -> pd.DataFrame:
     """Rows read, accepted, rejected and left out per input file.
@@ -393,7 +423,7 @@ def _counts(heads: pd.DataFrame, n_read: dict, ep_files: list[str], file_years: 
     Left out: re-reported and duplicate episodes, short breaks, and periods whose start is
     unknown (listed in the rejects with rule ``start_unknown``, but not errors in the data).
     """
-    errors = rej[~rej["rule"].isin(LEFT_OUT_RULES)]
+    errors = rej[~rej["rule"].isin(LEFT_OUT_RULES + KEPT_RULES)]
     rejected = errors[["file", "line"]].drop_duplicates().groupby("file").size()
     used = final["_file"].value_counts()
     n_head = heads["_file"].value_counts()

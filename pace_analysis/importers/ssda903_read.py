@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pace_analysis.errors import PaceError
@@ -167,16 +168,99 @@ def load_codes(path: str | Path | None = None) -> Codes903:
 
 # --------------------------------------------------------------------------- dates
 
+#: ``dd/mm/yy``: a date whose year has two digits (seen in some case-system extracts).
+_TWO_DIGIT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d\d)\s*$")
+#: A two-digit year is read as 19yy only if that is at most this many years before the pivot.
+CENTURY_SPAN = 30
+
+
+def pivot_year(*dates: pd.Series, year: str | None = None) -> int | None:
+    """The pivot of the century rule: one year after the latest four-digit date.
+
+    ``year`` (a return year named by ``--year`` or the file name) counts as a date on its
+    31 March. None when there is no four-digit date and no year to anchor the century.
+    """
+    latest = [int(d.max().year) for d in dates if d.notna().any()]
+    if year:
+        latest.append(int(year[:4]) + 1)
+    return max(latest) + 1 if latest else None
+
+
+def _two_digit_years(values: pd.Series, dates: pd.Series, bad: pd.Series,
+                     pivot: int | None) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Read ``dd/mm/yy`` values by the century rule (docs/importers.md, "Two-digit years").
+
+    ``yy`` is 20yy when that is not after ``pivot``, else 19yy when that is at most
+    :data:`CENTURY_SPAN` years before it. Otherwise (or with no pivot) the value cannot be
+    placed in a century: it stays bad and is flagged in the third result.
+
+    Returns
+    -------
+    dates, bad : pandas.Series
+        Updated; two-digit values read are no longer bad.
+    unplaced : pandas.Series of bool
+        Two-digit values that could not be placed (rule ``date_century``).
+    read19 : pandas.Series of bool
+        Two-digit values read as 19yy.
+    """
+    none = pd.Series(False, index=values.index)
+    if not bad.any():
+        return dates, bad, none, none
+    codes, uniques = pd.factorize(values[bad], use_na_sentinel=False)
+    parts = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.extract(_TWO_DIGIT)
+    two = parts[2].notna().to_numpy()
+    if not two.any():
+        return dates, bad, none, none
+    yy = parts[2].astype("float64")
+    full = 2000 + yy
+    if pivot is None:
+        year = pd.Series(np.nan, index=yy.index)
+    else:
+        year = full.where(full <= pivot, 1900 + yy)
+        year = year.where(year >= pivot - CENTURY_SPAN)
+    text = parts[0] + "/" + parts[1] + "/" + year.astype("Int64").astype(str)
+    parsed = pd.to_datetime(text.where(year.notna()), format=DATE_FORMAT, errors="coerce")
+    u_unplaced = two & year.isna().to_numpy()
+    u_read19 = two & (year < 2000).to_numpy() & parsed.notna().to_numpy()
+    where = bad[bad].index
+    got = parsed.to_numpy(dtype="datetime64[ns]")[codes]
+    ok = ~pd.isna(got)
+    dates = dates.copy()
+    dates.loc[where[ok]] = got[ok]
+    bad = bad.copy()
+    bad.loc[where[ok]] = False
+    unplaced, read19 = none.copy(), none.copy()
+    unplaced.loc[where] = u_unplaced[codes]
+    read19.loc[where] = u_read19[codes]
+    return dates, bad, unplaced, read19
+
 
 def _date_checks(t: RawTable, log: RejectLog, col: str, required: bool,
-                 notes: list[str]) -> tuple[pd.Series, pd.Series]:
-    """Parse a dd/mm/yyyy column; reject bad values; fatal if the column is evidently not dates."""
+                 notes: list[str], pivot: int | None,
+                 parsed: tuple | None = None) -> tuple[pd.Series, pd.Series]:
+    """Parse a dd/mm/yyyy column; reject bad values; fatal if the column is evidently not dates.
+
+    ``dd/mm/yy`` values are read by the century rule around ``pivot``
+    (:func:`pivot_year`); one that cannot be placed is rejected (``date_century``).
+    """
     f = t.frame
-    dates, bad, n_serial = parse_dates(f[col], DATE_FORMAT)
-    check_not_swapped(t, col, bad, "dates dd/mm/yyyy")
+    dates, bad, n_serial = parsed if parsed is not None else parse_dates(f[col], DATE_FORMAT)
+    n_bad = int(bad.sum())
+    dates, bad, unplaced, read19 = _two_digit_years(f[col], dates, bad, pivot)
+    n_two = n_bad - int(bad.sum())
+    check_not_swapped(t, col, bad & ~unplaced, "dates dd/mm/yyyy")
     if n_serial:
         notes.append(f"{t.path}: {n_serial} Excel serial number(s) in {col} read as dates")
-    log.add(f[bad], col, "date_format", "not a date in the form dd/mm/yyyy")
+    if n_two:
+        notes.append(f"{t.path}: {n_two} date(s) in {col} with a two-digit year (dd/mm/yy) read "
+                     f"by the century rule around {pivot} ({int(read19.sum())} as 19yy)")
+    log.add(f[unplaced], col, "date_century",
+            "two-digit year that cannot be placed: " + (
+                f"20yy would be after {pivot} and 19yy more than {CENTURY_SPAN} years before it"
+                if pivot is not None else
+                "the file has no four-digit date to anchor the century (pass --year)")
+            + "; write the year in four digits")
+    log.add(f[bad & ~unplaced], col, "date_format", "not a date in the form dd/mm/yyyy")
     wrong = bad.copy()
     if required:
         empty = f[col] == ""
@@ -188,11 +272,12 @@ def _date_checks(t: RawTable, log: RejectLog, col: str, required: bool,
 # --------------------------------------------------------------------------- reading files
 
 
-def _read_header(path: str, rank: int, log: RejectLog, notes: list[str]) -> pd.DataFrame:
+def _read_header(path: str, rank: int, log: RejectLog, notes: list[str],
+                 pivot: int | None = None) -> pd.DataFrame:
     t = read_text_table(path, HEADER_REQUIRED, ())
     notes += [f"{t.path}: {n}" for n in t.notes]
     f = t.frame
-    dob, bad = _date_checks(t, log, "DOB", True, notes)
+    dob, bad = _date_checks(t, log, "DOB", True, notes, pivot)
     f["SEX"], sex_ok = known_codes(f["SEX"], SEX_CODES)
     sex_bad = ~sex_ok
     check_not_swapped(t, "SEX", sex_bad, "sex codes 1 or 2")
@@ -220,37 +305,61 @@ def _code_reasons(values: pd.Series, col: str, year: str, codes: Codes903) -> pd
     return values.map(text).astype(object)
 
 
+#: In a multi-year file, a return year holding fewer than this share of the episodes'
+#: dates is taken for stray dates (typos, a few dates past the year end), not a year of
+#: the extract: it does not widen the file's range, and rows dated in it are rejected.
+STRAY_SHARE = 0.01
+
+
+def _robust_range(years: pd.Series) -> tuple[int, int]:
+    """First and last return year holding at least :data:`STRAY_SHARE` of ``years``."""
+    counts = years.value_counts()
+    held = counts[counts >= max(1.0, STRAY_SHARE * len(years))].index
+    return int(min(held)), int(max(held))
+
+
 def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str | None,
-                   log: RejectLog, notes: list[str], n_read: dict) -> tuple[pd.DataFrame, str]:
+                   log: RejectLog, notes: list[str], n_read: dict
+                   ) -> tuple[pd.DataFrame, str, str, int | None]:
     t = read_text_table(path, EPISODE_REQUIRED, ())
     n_read[t.path] = len(t.frame)
     notes += [f"{t.path}: {n}" for n in t.notes]
     f = t.frame
-    decom, bad = _date_checks(t, log, "DECOM", True, notes)
-    dec, bad_dec = _date_checks(t, log, "DEC", False, notes)
+    yr = normalise_year(year) if year else _year_in_name(path)
+    first_pass = [parse_dates(f[c], DATE_FORMAT) for c in ("DECOM", "DEC")]
+    pivot = pivot_year(first_pass[0][0], first_pass[1][0], year=yr)
+    decom, bad = _date_checks(t, log, "DECOM", True, notes, pivot, first_pass[0])
+    dec, bad_dec = _date_checks(t, log, "DEC", False, notes, pivot, first_pass[1])
     bad = bad | bad_dec
     # DECOM and DEC both dates but swapped: most rows would end before they start.
     both = decom.notna() & dec.notna()
     if both.sum() >= 5 and (dec[both] < decom[both]).mean() > 0.5:
         raise ImportFatalError(f"{t.path}: DEC is before DECOM on {(dec[both] < decom[both]).sum()}"
                                f" of {both.sum()} rows: are the DECOM and DEC columns swapped?")
-    yr = normalise_year(year) if year else _year_in_name(path)
     # Each episode is checked against the list of the return year its own date falls in:
     # DECOM for RNE, LS and PLACE, DEC (else DECOM) for REC.
     y_start = _start_year(decom)
     y_end = _start_year(dec).where(dec.notna(), y_start)
     if yr is None:  # a multi-year extract (an authority's own case system)
-        years_seen = pd.concat([y_start, y_end]).dropna()
-        if years_seen.empty:
-            raise ImportFatalError(f"{path}: no valid DECOM or DEC date; cannot tell its years")
+        latest = pd.concat([y_start, y_end], axis=1).max(axis=1).dropna()
+        if latest.empty:
+            raise ImportFatalError(
+                f"{path}: no valid DECOM or DEC date, so its return years cannot be told (dates "
+                "with two-digit years need one four-digit date to fix their century): pass "
+                "--year YYYY/YY")
         # The extract is complete from the return year of its earliest end date: periods
         # that began before then are late entries (or of unknown start without RNE S).
+        # Years holding under 1% of the dates are stray dates, not years of the extract.
         ended = _start_year(dec).dropna()
-        lo = int(ended.min()) if len(ended) else int(years_seen.min())
-        hi = int(years_seen.max())
+        lo = _robust_range(ended)[0] if len(ended) else _robust_range(latest)[0]
+        hi = _robust_range(latest)[1]
         first_yr, yr = f"{lo}/{(lo + 1) % 100:02d}", f"{hi}/{(hi + 1) % 100:02d}"
+        n_stray = int((latest > hi).sum() + (ended < lo).sum())
         notes.append(f"{t.path}: episodes from return years {first_yr} to {yr} (one multi-year "
-                     "file; each episode checked against its own year's code list)")
+                     "file; each episode checked against its own year's code list)"
+                     + (f"; {n_stray} row(s) dated outside those years, in years holding under "
+                        f"{STRAY_SHARE:.0%} of the file's dates, rejected (outside_year)"
+                        if n_stray else ""))
     else:
         first_yr = yr
     substituted: set[str] = set()
@@ -280,8 +389,6 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
             log.add(f[~filled], col, "required", f"{col} is empty")
             unknown |= ~filled
         bad |= unknown
-    pair = (f["DEC"] == "") != (f["REC"] == "")
-    log.add(f[pair], "REC", "pair_incomplete", "DEC and REC must both be set or both be blank")
     order = dec < decom
     log.add(f[order], "DEC", "end_before_start", "DEC is before DECOM")
     first, last = year_bounds(first_yr)[0], year_bounds(yr)[1]
@@ -296,13 +403,44 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
                      f"{', '.join(sorted(substituted))} used instead")
     no_child = f["CHILD"] == ""
     log.add(f[no_child], "CHILD", "required", "CHILD is empty")
-    bad |= pair | order | after | before | no_child
+    bad |= order | after | before | no_child
+    # DEC and REC must both be set or both be blank (DfE). A row with only one of them is
+    # kept as an open episode (docs/importers.md, "DEC or REC missing"): REC X1 without DEC
+    # says care continues, so the episode stays open to the extract date; another REC
+    # without DEC says the child left on an unknown day, so the child is followed up to the
+    # episode's DECOM and censored there; DEC without REC, to the DEC. Rows already rejected
+    # for another reason are not kept.
+    no_dec = (f["DEC"] == "") & (f["REC"] != "") & ~bad
+    x1_open = no_dec & (f["REC"] == "X1")
+    no_dec &= ~x1_open
+    no_rec = dec.notna() & (f["REC"] == "") & ~bad
+    cut = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
+    cut[no_dec] = decom[no_dec]
+    cut[no_rec] = dec[no_rec]
+    log.add(f[x1_open], "REC", "end_incomplete",
+            "REC is 'X1' but DEC is blank (DfE: both set or both blank): X1 says care "
+            "continues, so the episode is read as open")
+    log.add(f[no_dec], "REC", "end_incomplete",
+            "REC is " + f.loc[no_dec, "REC"].map(repr).astype(object)
+            + " but DEC is blank (DfE: both set or both blank): the day the child left is "
+            "unknown, so the child is followed up to this episode's DECOM " + decom[no_dec].dt.strftime(
+                "%d/%m/%Y").astype(object) + " and censored there")
+    log.add(f[no_rec], "DEC", "end_incomplete",
+            "DEC is set but REC is blank (DfE: both set or both blank): why the episode ended "
+            "is unknown, so the child is followed up to its DEC and censored there")
+    no_dec |= x1_open
+    rec = f["REC"]
+    if (no_dec | no_rec).any():
+        rec = rec.astype(object).where(~(no_dec | no_rec), "").astype(rec.dtype.name
+                                                                     if rec.dtype == object
+                                                                     else "category")
+    dec = dec.where(~no_rec)
     out = pd.DataFrame({
         "CHILD": f["CHILD"], "DECOM": decom, "DEC": dec, "RNE": f["RNE"], "LS": f["LS"],
-        "PLACE": f["PLACE"], "REC": f["REC"], "_year": int(yr[:4]), "_file": f["_file"],
+        "PLACE": f["PLACE"], "REC": rec, "_cut": cut, "_year": int(yr[:4]), "_file": f["_file"],
         "_line": f["_line"],
     })
-    return out[~bad.to_numpy()], yr, first_yr
+    return out[~bad.to_numpy()], yr, first_yr, pivot
 
 
 def _start_year(d: pd.Series) -> pd.Series:
