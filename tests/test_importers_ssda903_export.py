@@ -29,7 +29,7 @@ def test_round_trip_synthetic_through_903_files(tmp_path, synthetic):
     files = write_ssda903(synthetic, tmp_path / "903")
     heads = [f for f in files if f.name.startswith("header_")]
     eps = [f for f in files if f.name.startswith("episodes_")]
-    res = import_ssda903(heads, eps, older_years_as="2022/23",
+    res = import_ssda903(heads, eps, older_years_as="2014/15",
                          extract_date=synthetic.journeys["extract_date"].max().date())
     assert res.rejects.empty
     out = write_result(res, tmp_path / "imported")

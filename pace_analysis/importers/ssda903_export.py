@@ -36,8 +36,9 @@ LEGAL_TO_LS = {"cso": "C2", "s25": "V2", "other": "L2"}
 TYPE_TO_PLACE = {"home": "P1", "kinship": "U3", "foster": "U6", "residential": "K2",
                  "prospective_adopters": "A4", "other": "Z1"}
 SEX_TO_CODE = {"male": "1", "female": "2"}
-#: First day of the return year (2022/23) whose REC list has E45-E48 instead of E43/E44.
-SGO_CODES_FROM = pd.Timestamp("2022-04-01")
+#: First day of the return year (2018/19) whose REC list has E45-E48 instead of E43/E44
+#: (the code lists of ssda903_codes.yaml, from liiatools' schemas).
+SGO_CODES_FROM = pd.Timestamp("2018-04-01")
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
 EPISODE_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
                    "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
@@ -97,8 +98,8 @@ def dataset_episodes(dataset: Dataset) -> pd.DataFrame:
     is_a = pd.Series(place == "A4").groupby(jid).transform("any").to_numpy()
     fix = last & p["adoption"].to_numpy() & ~is_a
     place[fix] = "A5"
-    # Before 2022/23 the special guardianship exits were E43/E44 (DOMAIN.md): an SGO ending
-    # before 1 April 2022 is written as E43, which the reader maps to the same route.
+    # Before 2018/19 the special guardianship exits were E43/E44 (ssda903_codes.yaml): an
+    # SGO ending before 1 April 2018 is written as E43, which the reader maps to the same route.
     sgo_new = np.isin(rec, ["E45", "E46", "E47", "E48"])
     rec = np.where(sgo_new & (pd.to_datetime(dec) < SGO_CODES_FROM), "E43", rec)
     heads = j.drop_duplicates("child_id", keep="last").set_index("child_id")
