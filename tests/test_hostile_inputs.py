@@ -541,6 +541,126 @@ def r_live_lock(tmp):
     return _report(folder, tmp / "rep"), [str(run), "rm '"]
 
 
+
+# ------------------------------------------------------------------ added in the sweep
+
+
+def v_child_two_dobs(tmp):
+    rows = journeys()
+    rows[1].update(child_id="C1", date_of_birth="2015-03-02")  # C1's first journey ended 2017
+    folder = make_folder(tmp, j=rows)
+    return ["validate", str(folder)], ["journeys.csv", "row 3", "'date_of_birth'", "2015-03-02",
+                                      "[child_inconsistent]"]
+
+
+def v_child_two_sexes(tmp):
+    rows = journeys()
+    rows[1].update(child_id="C1", date_of_birth="2015-03-01")  # C1 female in row 2, male here
+    folder = make_folder(tmp, j=rows)
+    return ["validate", str(folder)], ["journeys.csv", "row 3", "'sex'", "male",
+                                      "[child_inconsistent]"]
+
+
+def v_dataset_yaml_list(tmp):
+    folder = _data(tmp)
+    (folder / "dataset.yaml").write_text("- route_set\n- scotland\n")
+    return ["validate", str(folder)], ["dataset.yaml", "must be a mapping"]
+
+
+def r_meta_alias_bomb(tmp):
+    folder = _data(tmp)
+    lol = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i, k in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        lol.append(f"{k}: &{k} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]")
+    (folder / "dataset.yaml").write_text("\n".join(lol) + "\n")
+    return _report(folder, tmp / "rep"), ["dataset.yaml", "anchors and aliases"]
+
+
+def _903_files(tmp: Path, header: str, episodes: str, name: str = "episodes.csv"):
+    (tmp / "header.csv").write_text(header)
+    (tmp / name).write_text(episodes)
+    return ["import", "ssda903", "--header", str(tmp / "header.csv"), "--episodes",
+            str(tmp / name), "--out", str(tmp / "out")]
+
+
+_H903 = "CHILD,SEX,DOB\nA,1,01/01/2015\n"
+_E903 = "CHILD,DECOM,RNE,LS,PLACE,DEC,REC\n"
+
+
+def i903_two_digit_years_only(tmp):
+    return _903_files(tmp, _H903, _E903 + "A,01/05/22,S,C2,U4,,\n"), [
+        "episodes.csv", "two-digit years", "--year"]
+
+
+def i903_nothing_accepted(tmp):
+    return _903_files(tmp, _H903, _E903 + "A,01/05/2022,S,C2,U4,01/06/2022,E4A\n"
+                                          "A,01/04/2022,S,C2,U4,01/06/2022,E4A\n"
+                                          "ZZ,01/05/2022,S,C2,U4,,\n",
+                      name="episodes_2022_23.csv"), ["no episode was accepted", "overlap"]
+
+
+def i903_columns_swapped(tmp):
+    return _903_files(tmp, _H903, "CHILD,PLACE,RNE,LS,DECOM,DEC,REC\n"
+                      + "".join(f"A{i},01/05/2022,S,C2,U4,,\n" for i in range(6)),
+                      name="episodes_2022_23.csv"), ["episodes_2022_23.csv", "column DECOM",
+                                                     "'U4'", "swapped"]
+
+
+def i903_dec_decom_swapped(tmp):
+    rows = "".join(f"A{i},01/06/2022,S,C2,U4,01/05/2022,E4A\n" for i in range(6))
+    return _903_files(tmp, _H903, _E903 + rows, name="episodes_2022_23.csv"), [
+        "episodes_2022_23.csv", "DEC is before DECOM on 6 of 6 rows", "swapped"]
+
+
+def i903_missing_column(tmp):
+    return _903_files(tmp, _H903, "CHILD,DECOM,RNE,LS,PLACE,REC\nA,01/05/2022,S,C2,U4,\n"), [
+        "episodes.csv", "DEC"]
+
+
+def i903_year_banana(tmp):
+    src = _copy_903(tmp)
+    return _903_args(src, tmp / "out", "--year", "banana"), ["banana", "return year"]
+
+
+def i903_older_years_as_banana(tmp):
+    src = _copy_903(tmp)
+    return _903_args(src, tmp / "out", "--older-years-as", "1066"), ["1066", "return year"]
+
+
+def i903_empty_episodes(tmp):
+    return _903_files(tmp, _H903, ""), ["episodes.csv", "empty"]
+
+
+def i903_episodes_is_xlsx(tmp):
+    argv = _903_files(tmp, _H903, "")
+    (tmp / "episodes.csv").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    return argv, ["episodes.csv", "Excel"]
+
+
+def i903_codes_missing(tmp):
+    src = _copy_903(tmp)
+    return _903_args(src, tmp / "out", "--codes", str(tmp / "nope.yaml")), ["nope.yaml"]
+
+
+def i903_out_under_a_file(tmp):
+    src = _copy_903(tmp)
+    (tmp / "afile").write_text("keep")
+    return _903_args(src, tmp / "afile" / "out"), ["afile"]
+
+
+def iclas_out_is_file(tmp):
+    src = _copy_clas(tmp)
+    (tmp / "afile").write_text("keep")
+    return _clas_args(src, tmp / "afile"), ["afile", "not a folder"]
+
+
+def iclas_out_under_a_file(tmp):
+    src = _copy_clas(tmp)
+    (tmp / "afile").write_text("keep")
+    return _clas_args(src, tmp / "afile" / "out"), ["afile"]
+
+
 CASES = [
     Case("validate-parquet-list-column", v_parquet_list),
     Case("validate-parquet-binary-not-utf8", v_parquet_binary),
@@ -605,6 +725,23 @@ CASES = [
     Case("report-missing-data", r_missing_data),
     Case("report-authority-folder-names-collide", r_slug_collision),
     Case("report-run-folder-locked", r_live_lock),
+    Case("validate-child-two-dates-of-birth", v_child_two_dobs, status=0),
+    Case("validate-child-two-sexes", v_child_two_sexes, status=0),
+    Case("validate-dataset-yaml-is-a-list", v_dataset_yaml_list),
+    Case("report-dataset-yaml-alias-bomb", r_meta_alias_bomb),
+    Case("import903-two-digit-years-without-anchor", i903_two_digit_years_only),
+    Case("import903-nothing-accepted", i903_nothing_accepted),
+    Case("import903-columns-swapped", i903_columns_swapped),
+    Case("import903-dec-decom-swapped", i903_dec_decom_swapped),
+    Case("import903-missing-column", i903_missing_column),
+    Case("import903-year-banana", i903_year_banana),
+    Case("import903-older-years-as-1066", i903_older_years_as_banana),
+    Case("import903-empty-episodes-file", i903_empty_episodes),
+    Case("import903-episodes-file-is-a-workbook", i903_episodes_is_xlsx),
+    Case("import903-codes-file-missing", i903_codes_missing),
+    Case("import903-out-under-a-file", i903_out_under_a_file),
+    Case("importclas-out-is-a-file", iclas_out_is_file),
+    Case("importclas-out-under-a-file", iclas_out_under_a_file),
 ]
 
 
@@ -625,7 +762,7 @@ def test_hostile_input_is_refused_cleanly(case, tmp_path, capsys):
 def test_table_has_at_least_forty_inputs_across_every_command():
     from pace_analysis.cli import COMMANDS
 
-    assert len(CASES) >= 40
+    assert len(CASES) >= 75
     for name in ("validate", "synth", "report", "import"):
         assert name in COMMANDS
         assert any(c.id.startswith(name) for c in CASES), name
@@ -666,3 +803,60 @@ def test_full_disk_is_a_message_and_leaves_nothing(tmp_path, capsys, monkeypatch
     assert status == 2 and "Traceback" not in text
     assert "no space left" in text and str(target) in text
     assert _snapshot(tmp_path) == before  # no dataset without rejects, no 0-byte temporary
+
+
+@pytest.mark.parametrize("command", ["validate", "synth", "importclas", "import903", "report"])
+def test_read_only_output_is_a_message_and_leaves_nothing(tmp_path, capsys, monkeypatch, command):
+    # Tests run as root in CI, where chmod does not stop writes: the refusal an ordinary
+    # user gets from a read-only folder is simulated at the one place every writer creates
+    # its file (a temporary name beside the target, then a rename).
+    import errno
+    import tempfile
+
+    rows = journeys()
+    rows[1]["sex"] = "F"
+    folder = make_folder(tmp_path, j=rows if command == "validate" else None)
+    target = tmp_path / "target"
+    argv = {"validate": ["validate", str(folder), "--problems-csv", str(target / "p.csv")],
+            "synth": ["synth", "--out", str(target), "--scale", "0.01", "--format", "csv"],
+            "importclas": _clas_args(_copy_clas(tmp_path), target),
+            "import903": _903_args(_copy_903(tmp_path), target),
+            "report": _report(folder, target)}[command]
+    target.mkdir()
+    before = _snapshot(tmp_path)
+    real = tempfile.mkstemp
+
+    def read_only(*args, **kw):
+        where = Path(kw.get("dir") or (args[2] if len(args) > 2 else "."))
+        if where.resolve().is_relative_to(target.resolve()):
+            raise PermissionError(errno.EACCES, "Permission denied", str(where))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    status = main(argv)
+    text = "".join(capsys.readouterr())
+    assert status == 2 and "Traceback" not in text, text
+    assert "permission denied" in text.lower() and str(target) in text, text
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.xfail(strict=True, reason="pace_analysis/reports.py (not this branch's file): when "
+                   "the disk fills during a build, _build_one's failure path cannot write either, "
+                   "and the .<slug>.tmp-* folder and an empty run folder are left behind")
+def test_full_disk_during_a_report_is_a_message_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+
+    folder = make_folder(tmp_path)
+    target = tmp_path / "target"
+    target.mkdir()
+    before = _snapshot(tmp_path)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    status = main(_report(folder, target))
+    text = "".join(capsys.readouterr())
+    assert status == 2 and "Traceback" not in text, text
+    assert "no space left" in text.lower() and str(target) in text, text
+    assert _snapshot(tmp_path) == before

@@ -38,6 +38,7 @@ from pace_analysis.importers.ssda903_read import (
     _read_episodes,
     _read_header,
     load_codes,
+    normalise_year,
     year_bounds,
 )
 from pace_analysis.routes import load_route_set
@@ -126,6 +127,9 @@ def import_ssda903(
         was accepted. Nothing is written in that case.
     """
     codes = codes if isinstance(codes, Codes903) else load_codes(codes)
+    if older_years_as is not None:  # refused up front, even when no year needs it
+        older_years_as = normalise_year(older_years_as)
+        codes.for_year(older_years_as)
     if not header_files or not episode_files:
         raise ImportFatalError("need at least one Header file and one Episodes file")
     ep_files = [str(p) for p in episode_files]
