@@ -140,3 +140,20 @@ def test_public_903_test_file_through_the_cli_then_validate(tmp_path, capsys):
                  "--episodes", str(PUBLIC / "episodes.csv"), "--out", str(out)]) == 0
     assert main(["validate", str(out)]) == 0
     assert (out / "rejects.csv").exists()
+
+
+# ------------------------------------------------------------------ at scale (seeded builder)
+
+def test_messy_file_at_the_public_files_scale_imports_what_is_sound(tmp_path):
+    from ssda903_messy_files import write_messy_903
+
+    h, e = write_messy_903(tmp_path / "messy")
+    res = import_ssda903([h], [e])
+    ep = res.counts[res.counts["kind"] == "episodes"].iloc[0]
+    assert ep["read"] > 5000
+    assert ep["read"] == ep["accepted"] + ep["rejected"] + ep["left_out"]
+    # The builder's episodes are sound apart from its traits: most are imported.
+    assert ep["accepted"] / ep["read"] > 0.8
+    rules = set(res.rejects["rule"])
+    assert {"end_incomplete", "code_unknown", "outside_year"} <= rules
+    assert not _errors(res.dataset)
