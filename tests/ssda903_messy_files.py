@@ -7,7 +7,7 @@ size with the same traits, so the importer can be measured at that scale:
 - DEC written ``dd/mm/yy`` (two-digit years), DECOM ``dd/mm/yyyy``;
 - REC set without DEC: X1 on most open episodes, an exit code on some;
 - a multi-year span (periods starting 2015 to 2018, one file, no year in its name);
-- a few dates past the last year's end (stray dates);
+- a few dates past the last year's end (stray dates, written with four digits);
 - some codes unknown in every year (PLACE ``Q9``, LS ``XX``);
 - some periods that began before the data with no RNE S episode.
 
@@ -58,10 +58,12 @@ def write_messy_903(folder: Path, seed: int = 903, children: int = 1800) -> tupl
                                                        else "")
                 eps.append(f"{cid},{day:%d/%m/%Y},{rne},{ls},N1,{place},PR1,{dec},{rec}")
                 break
-            if rng.random() < 0.001:  # a stray date past the last year's end
+            text = f"{end:%d/%m/%y}"
+            if rng.random() < 0.002:  # a stray date past the last year's end (four digits)
                 end = date(2021, 6, 1)
+                text = f"{end:%d/%m/%Y}"
             rec = rng.choice(EXITS) if last else "X1"
-            eps.append(f"{cid},{day:%d/%m/%Y},{rne},{ls},N1,{place},PR1,{end:%d/%m/%y},{rec}")
+            eps.append(f"{cid},{day:%d/%m/%Y},{rne},{ls},N1,{place},PR1,{text},{rec}")
             if end > last_day:
                 break
             day = end

@@ -305,17 +305,19 @@ def _code_reasons(values: pd.Series, col: str, year: str, codes: Codes903) -> pd
     return values.map(text).astype(object)
 
 
-#: In a multi-year file, a return year holding fewer than this share of the episodes'
-#: dates is taken for stray dates (typos, a few dates past the year end), not a year of
-#: the extract: it does not widen the file's range, and rows dated in it are rejected.
-STRAY_SHARE = 0.01
+#: In a multi-year file, trailing months holding fewer than this share of the median
+#: month's dates are stray dates (typos, a few dates past the year end), not months of the
+#: extract: they do not move its last return year, and rows dated in them are rejected.
+STRAY_SHARE = 0.1
 
 
-def _robust_range(years: pd.Series) -> tuple[int, int]:
-    """First and last return year holding at least :data:`STRAY_SHARE` of ``years``."""
-    counts = years.value_counts()
-    held = counts[counts >= max(1.0, STRAY_SHARE * len(years))].index
-    return int(min(held)), int(max(held))
+def _last_year(dates: pd.Series) -> int:
+    """Return year of the last month holding at least :data:`STRAY_SHARE` of the median
+    month's dates (so a few stray later dates cannot move it)."""
+    counts = dates.dt.to_period("M").value_counts().sort_index()
+    held = counts[counts >= max(1.0, STRAY_SHARE * float(counts.median()))]
+    last = held.index.max()
+    return int(last.year - (last.month < 4))
 
 
 def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str | None,
@@ -341,25 +343,25 @@ def _read_episodes(path: str, year: str | None, codes: Codes903, older_as: str |
     y_start = _start_year(decom)
     y_end = _start_year(dec).where(dec.notna(), y_start)
     if yr is None:  # a multi-year extract (an authority's own case system)
-        latest = pd.concat([y_start, y_end], axis=1).max(axis=1).dropna()
-        if latest.empty:
+        dated = pd.concat([decom, dec]).dropna()
+        if dated.empty:
             raise ImportFatalError(
                 f"{path}: no valid DECOM or DEC date, so its return years cannot be told (dates "
                 "with two-digit years need one four-digit date to fix their century): pass "
                 "--year YYYY/YY")
         # The extract is complete from the return year of its earliest end date: periods
         # that began before then are late entries (or of unknown start without RNE S).
-        # Years holding under 1% of the dates are stray dates, not years of the extract.
+        # It runs to the return year of its last month that is not a few stray dates.
         ended = _start_year(dec).dropna()
-        lo = _robust_range(ended)[0] if len(ended) else _robust_range(latest)[0]
-        hi = _robust_range(latest)[1]
+        lo = int(ended.min()) if len(ended) else int(_start_year(dated).min())
+        hi = max(_last_year(dated), lo)
         first_yr, yr = f"{lo}/{(lo + 1) % 100:02d}", f"{hi}/{(hi + 1) % 100:02d}"
-        n_stray = int((latest > hi).sum() + (ended < lo).sum())
+        n_stray = int(((decom > year_bounds(yr)[1]) | (dec > year_bounds(yr)[1])).sum())
         notes.append(f"{t.path}: episodes from return years {first_yr} to {yr} (one multi-year "
                      "file; each episode checked against its own year's code list)"
-                     + (f"; {n_stray} row(s) dated outside those years, in years holding under "
-                        f"{STRAY_SHARE:.0%} of the file's dates, rejected (outside_year)"
-                        if n_stray else ""))
+                     + (f"; {n_stray} row(s) with a stray date after {yr} (in months holding "
+                        f"under {STRAY_SHARE:.0%} of a typical month's dates) rejected "
+                        "(outside_year)" if n_stray else ""))
     else:
         first_yr = yr
     substituted: set[str] = set()
