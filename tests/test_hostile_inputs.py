@@ -649,6 +649,13 @@ def i903_out_under_a_file(tmp):
     return _903_args(src, tmp / "afile" / "out"), ["afile"]
 
 
+def i903_long_line(tmp):
+    rows = "".join(f"A{i},01/05/2022,S,C2,U4,,\n" for i in range(5))
+    argv = _903_files(tmp, _H903, _E903 + rows + "A9,01/05/2022,S,C2,U4,," + "x" * 3_000_000
+                      + "\n", name="episodes_2022_23.csv")
+    return argv, ["episodes_2022_23.csv", "line 7", "2.9 MB long"]
+
+
 def iclas_out_is_file(tmp):
     src = _copy_clas(tmp)
     (tmp / "afile").write_text("keep")
@@ -740,6 +747,7 @@ CASES = [
     Case("import903-episodes-file-is-a-workbook", i903_episodes_is_xlsx),
     Case("import903-codes-file-missing", i903_codes_missing),
     Case("import903-out-under-a-file", i903_out_under_a_file),
+    Case("import903-line-of-3-mb", i903_long_line),
     Case("importclas-out-is-a-file", iclas_out_is_file),
     Case("importclas-out-under-a-file", iclas_out_under_a_file),
 ]

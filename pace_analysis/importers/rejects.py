@@ -202,6 +202,8 @@ def _read_arrow(data: bytes, name: str, encoding: str, sep: str, ncols: int,
             msg = str(exc)
             if "UTF8" in msg or "utf8" in msg.lower():
                 continue
+            if "straddl" in msg:  # a row longer than the reader's 1 MiB block
+                raise ImportFatalError(_long_line(data, name)) from exc
             raise ImportFatalError(f"{name}: cannot parse as CSV ({msg.splitlines()[0]})") from exc
         if enc == "cp1252" and _CP1252_NOTE not in notes:
             notes.append(_CP1252_NOTE)
@@ -215,6 +217,23 @@ def _read_arrow(data: bytes, name: str, encoding: str, sep: str, ncols: int,
                     if cats.str.lstrip().is_unique else frame[c].astype(object).str.lstrip()
         return frame, enc
     return None, encoding
+
+
+#: No row of an extract is this long; a longer one is refused, naming its line.
+LONGEST_LINE = 1 << 20
+
+
+def _long_line(data: bytes, name: str) -> str:
+    """Message naming the first line longer than :data:`LONGEST_LINE` (only on that error)."""
+    start, line = 0, 1
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if end - start > LONGEST_LINE:
+            return (f"{name}: line {line} is {(end - start) / 2**20:.1f} MB long, longer than any "
+                    f"row of an extract ({LONGEST_LINE // 2**20} MB): is this the right file?")
+        start, line = end + 1, line + 1
+    return f"{name}: cannot parse as CSV (a row longer than {LONGEST_LINE // 2**20} MB)"
 
 
 def _read_pandas(p: Path, name: str, encoding: str, sep: str, positions: list[int],
