@@ -20,6 +20,9 @@ import pandas as pd
 from pace_analysis.problems import Problems
 from pace_analysis.schema import MILESTONES, TABLES
 
+#: Minority extract dates listed one by one (rule extract_date_mixed); the rest in one line.
+MIXED_LISTED = 10
+
 
 def _flag(out: Problems, file: str, rule: str, mask, lines: np.ndarray, column: str,
           raw: pd.DataFrame, message: Callable[[np.ndarray], list[str]] | list[str] | str
@@ -146,13 +149,19 @@ def check_journeys(text: pd.DataFrame, raw: pd.DataFrame, d: dict[str, pd.Series
     if "extract_date" in d and extract.nunique() > 1:
         counts = extract.value_counts()
         main = counts.index[0]
-        for value, count in counts.iloc[1:].items():
+        minority = counts.iloc[1:]
+        for value, count in minority.iloc[:MIXED_LISTED].items():
             first = int(np.flatnonzero((extract == value).to_numpy())[0])
             out.add(file, "extract_date_mixed",
                     f"{count} journey(s) have this extract date but most have "
                     f"{main:%Y-%m-%d}; each journey is censored at its own extract date.",
                     row=int(lines[first]), column="extract_date",
                     value=str(raw["extract_date"].iloc[first]))
+        rest = minority.iloc[MIXED_LISTED:]
+        if len(rest):  # one line for the rest, so a file of many cut records is not a flood
+            out.add(file, "extract_date_mixed",
+                    f"and {len(rest)} more extract date(s), on {int(rest.sum())} journey(s), "
+                    f"differ from {main:%Y-%m-%d} (each journey is censored at its own).")
 
     # milestone_order: a milestone earlier than a milestone that usually comes before it.
     # looked_after_date is excluded: dates before it are errors (before_start).

@@ -594,3 +594,26 @@ def test_bundled_synthetic_data_is_valid(capsys):
     assert code == 0, out
     assert "valid (route set scotland)" in out
     assert "ERROR" not in out
+
+
+def test_many_extract_dates_are_listed_ten_then_summed_in_one_line(tmp_path):
+    # An import that censors many children at their own dates (e.g. 903 rows with REC but
+    # no DEC) must not flood the output: ten minority dates, then one line for the rest.
+    from pace_analysis.crosschecks import MIXED_LISTED
+
+    rows = []
+    for i in range(2 * (MIXED_LISTED + 4)):
+        r = dict(journeys()[1], journey_id=f"J{i}", child_id=f"C{i}")
+        day = pd.Timestamp("2020-03-01") + pd.Timedelta(days=i)
+        r["extract_date"] = f"{day:%Y-%m-%d}" if i % 2 else "2020-07-31"
+        rows.append(r)
+    pl = [dict(placements()[0], journey_id=r["journey_id"], start_date=r["looked_after_date"],
+               end_date="") for r in rows]
+    folder = make_folder(tmp_path, j=rows, p=pl)
+    mixed = [p for p in read_dataset(folder).warnings if p.rule == "extract_date_mixed"]
+    minority = len({r["extract_date"] for r in rows}) - 1
+    assert minority > MIXED_LISTED
+    assert len(mixed) == MIXED_LISTED + 1
+    summary = [p for p in mixed if p.row is None]
+    assert len(summary) == 1
+    assert f"and {minority - MIXED_LISTED} more extract date(s)" in summary[0].message
