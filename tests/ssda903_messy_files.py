@@ -1,7 +1,7 @@
 """A seeded builder of a messy SSDA903 extract, at the scale of the public test file.
 
 The independent public file of issue 12 (5,050 fake episodes, 2015-2018) is available here
-only as an excerpt (``tests/data/ssda903_public``). This builder writes a file of the same
+only as a 27% verbatim sample (``tests/data/ssda903_public``). This builder writes a file of the same
 size with the same traits, so the importer can be measured at that scale:
 
 - DEC written ``dd/mm/yy`` (two-digit years), DECOM ``dd/mm/yyyy``;
