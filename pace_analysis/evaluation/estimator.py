@@ -141,17 +141,17 @@ class GroupTime(Estimates):
         return Estimates(table, self.influence @ mat.T, mat, self.units)
 
 
-def _mean_if(values: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+def _mean_if(values: np.ndarray, w: np.ndarray, small_sample: bool) -> tuple[float, np.ndarray]:
     """Weighted mean and its contributions w_i (y_i − ȳ) / Σw, scaled by sqrt(n/(n−1))."""
     mean = float(np.average(values, weights=w))
     n = values.size
-    scale = np.sqrt(n / (n - 1)) if n > 1 else 0.0
+    scale = 0.0 if n < 2 else (np.sqrt(n / (n - 1)) if small_sample else 1.0)
     return mean, scale * w * (values - mean) / w.sum()
 
 
 def att_gt(wide: pd.DataFrame, joins: Mapping[str, int | None],
            weights: Mapping[str, float] | None = None, control: str = "not_yet_treated",
-           anticipation: int = 0) -> GroupTime:
+           anticipation: int = 0, small_sample: bool = True) -> GroupTime:
     """Group-time average effects ATT(g, t) of joining PACE.
 
     Parameters
@@ -168,6 +168,9 @@ def att_gt(wide: pd.DataFrame, joins: Mapping[str, int | None],
     anticipation : int
         δ: the number of years before joining that PACE can already reach; the base year
         is g − 1 − δ and not-yet-treated controls must be unexposed (G > t + δ).
+    small_sample : bool
+        Scale each mean's contributions by sqrt(n/(n−1)) (default); without it the
+        variance is the plain influence-function one of R ``did`` and diff-diff.
 
     Returns
     -------
@@ -202,8 +205,8 @@ def att_gt(wide: pd.DataFrame, joins: Mapping[str, int | None],
                 is_c = ok & (group > max(t, base) + anticipation) & (group != g)
             if not is_t.any() or not is_c.any():
                 continue
-            mt, ft = _mean_if(d[is_t], w[is_t])
-            mc, fc = _mean_if(d[is_c], w[is_c])
+            mt, ft = _mean_if(d[is_t], w[is_t], small_sample)
+            mc, fc = _mean_if(d[is_c], w[is_c], small_sample)
             f = np.zeros(len(units))
             f[is_t] += ft
             f[is_c] -= fc
