@@ -21,7 +21,8 @@ Each estimate carries its **influence function**: one contribution per council, 
 to the estimate's deviation, which the wild cluster bootstrap of
 :mod:`pace_analysis.evaluation.inference` perturbs council by council, so that a council's
 contributions to every cell and every aggregate move together. Each mean's contributions
-are scaled by sqrt(n/(n−1)) (n councils in it), the small-sample factor of CR1. Group
+are divided by sqrt(1 − a_i), a_i the council's share of the mean's weight (the leverage
+correction of CR2; sqrt(n/(n−1)) with equal weights). Group
 sizes are fixed by design (the join dates are known), so the aggregation weights add no
 variance term.
 """
@@ -142,11 +143,19 @@ class GroupTime(Estimates):
 
 
 def _mean_if(values: np.ndarray, w: np.ndarray, small_sample: bool) -> tuple[float, np.ndarray]:
-    """Weighted mean and its contributions w_i (y_i − ȳ) / Σw, scaled by sqrt(n/(n−1))."""
+    """Weighted mean and its contributions a_i (y_i − ȳ), a_i = w_i / Σw.
+
+    With *small_sample*, each contribution is divided by sqrt(1 − a_i), the leverage
+    correction of CR2 (Bell and McCaffrey): the residual of a council that carries much
+    of the mean's weight understates its variance. With equal weights this is the CR1
+    factor sqrt(n/(n−1)). A mean of one council has no spread to measure: contribution 0.
+    """
     mean = float(np.average(values, weights=w))
-    n = values.size
-    scale = 0.0 if n < 2 else (np.sqrt(n / (n - 1)) if small_sample else 1.0)
-    return mean, scale * w * (values - mean) / w.sum()
+    a = w / w.sum()
+    if values.size < 2:
+        return mean, np.zeros_like(a)
+    scale = 1 / np.sqrt(1 - a) if small_sample else 1.0
+    return mean, scale * a * (values - mean)
 
 
 def att_gt(wide: pd.DataFrame, joins: Mapping[str, int | None],
@@ -169,7 +178,7 @@ def att_gt(wide: pd.DataFrame, joins: Mapping[str, int | None],
         δ: the number of years before joining that PACE can already reach; the base year
         is g − 1 − δ and not-yet-treated controls must be unexposed (G > t + δ).
     small_sample : bool
-        Scale each mean's contributions by sqrt(n/(n−1)) (default); without it the
+        Apply the CR2 leverage correction (default); without it the
         variance is the plain influence-function one of R ``did`` and diff-diff.
 
     Returns
