@@ -70,7 +70,7 @@ def test_too_few_points_and_the_sentence():
     res = segmented_regression(periods, y, date(2016, 4, 1), title="Share", kind="proportion")
     text = its_sentence(res)
     assert text.startswith("**Share.** At joining PACE (April 2016)")
-    assert "+30 percentage points" in text and "could be chance" not in text.split("trend")[0]
+    assert "+30 percentage points" in text and "could be chance" not in text.split("the trend")[0]
 
 
 class _Chart:
@@ -92,4 +92,5 @@ def test_report_its_for_a_council_that_never_joined_and_one_that_did():
     table, text = report_its("Aberdeen City", charts)
     assert list(table["Measure"]) == ["Days"]
     assert table["Change in level"].iloc[0] == pytest.approx(-200, abs=5)
+    assert table["Change in level: lower 95%"].iloc[0] < -190 < table["Change in level: upper 95%"].iloc[0] + 20
     assert text[0].startswith("**Days.**") and "No interrupted time series" in text[1]

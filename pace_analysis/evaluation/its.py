@@ -165,14 +165,14 @@ def its_sentence(res: ITSResult) -> str:
     row = res.table.set_index("term")
     lv, sl = row.loc["level_change"], row.loc["slope_change"]
 
-    def part(r, what):
+    def part(r, per: str = "") -> str:
         clear = r["ci_low"] > 0 or r["ci_high"] < 0
-        return (f"{what} {_amount(r['estimate'], res.kind)} (95% interval "
+        return (f"{_amount(r['estimate'], res.kind)}{per} (95% interval "
                 f"{_amount(r['ci_low'], res.kind)} to {_amount(r['ci_high'], res.kind)}"
                 f"{'' if clear else '; could be chance'})")
 
     return (f"**{res.title}.** At joining PACE ({res.join:%B %Y}) the level changed by "
-            f"{part(lv, '')[1:]}, and the trend changed by {part(sl, '')[1:]} a year. "
+            f"{part(lv)}, and the trend by {part(sl, ' a year')}. "
             f"Based on {res.n_before} points before and {res.n_after} after joining; "
             f"intervals allow for points next to each other being alike (Newey–West).")
 
@@ -215,11 +215,11 @@ def report_its(authority: str, run_charts: list[tuple]) -> tuple[pd.DataFrame, l
         r = res.table.set_index("term")
         k = 100.0 if kind == "proportion" else 1.0
         unit = "percentage points" if kind == "proportion" else "days"
-        rows.append({"Measure": rc.title, "Unit": unit,
-                     "Change in level": round(k * r.loc["level_change", "estimate"], 1),
-                     "Level 95% interval": f"{k * r.loc['level_change', 'ci_low']:.1f} to "
-                                           f"{k * r.loc['level_change', 'ci_high']:.1f}",
-                     "Change in trend per year": round(k * r.loc["slope_change", "estimate"], 1),
-                     "Trend 95% interval": f"{k * r.loc['slope_change', 'ci_low']:.1f} to "
-                                           f"{k * r.loc['slope_change', 'ci_high']:.1f}"})
+        row = {"Measure": rc.title, "Unit": unit}
+        for term, name in (("level_change", "Change in level"),
+                           ("slope_change", "Change in trend per year")):
+            row[name] = round(k * r.loc[term, "estimate"], 1)
+            row[f"{name}: lower 95%"] = round(k * r.loc[term, "ci_low"], 1)
+            row[f"{name}: upper 95%"] = round(k * r.loc[term, "ci_high"], 1)
+        rows.append(row)
     return pd.DataFrame(rows), sentences
