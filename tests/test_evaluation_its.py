@@ -17,6 +17,7 @@ from pace_analysis.evaluation.its import (
     report_its,
     segmented_regression,
 )
+from pace_analysis.evaluation.its import styled as its_styled
 
 REF = Path(__file__).parent / "reference"
 
@@ -94,3 +95,9 @@ def test_report_its_for_a_council_that_never_joined_and_one_that_did():
     assert table["Change in level"].iloc[0] == pytest.approx(-200, abs=5)
     assert table["Change in level: lower 95%"].iloc[0] < -190 < table["Change in level: upper 95%"].iloc[0] + 20
     assert text[0].startswith("**Days.**") and "No interrupted time series" in text[1]
+
+
+def test_styled_table_names_itself_for_the_page():
+    table = pd.DataFrame({"Measure": ["Days"], "Change in level": [-12.345]})
+    html = its_styled(table).to_html()
+    assert 'id="T_interrupted_time_series"' in html and "-12.3<" in html

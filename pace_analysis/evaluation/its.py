@@ -223,3 +223,12 @@ def report_its(authority: str, run_charts: list[tuple]) -> tuple[pd.DataFrame, l
             row[f"{name}: upper 95%"] = round(k * r.loc[term, "ci_high"], 1)
         rows.append(row)
     return pd.DataFrame(rows), sentences
+
+
+def styled(table: pd.DataFrame, name: str = "interrupted_time_series"):
+    """The table of :func:`report_its` for the page: one decimal, no index.
+
+    The Styler's id is *name*, so the page numbers the table, names it and links its CSV
+    (saved under the same name).
+    """
+    return (table.style.hide(axis="index").format(precision=1).set_uuid(name))
