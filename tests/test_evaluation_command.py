@@ -18,16 +18,18 @@ def data(tmp_path_factory):
 
 def test_writes_tables_and_figure_with_the_truth(data, tmp_path, capsys):
     status = cli.main(["evaluate", str(data), "--measure", "recommendation_within_26_weeks",
-                       "--n-boot", "199", "--truth", "--out", str(tmp_path),
+                       "--n-boot", "199", "--truth", "--permutations", "19",
+                       "--out", str(tmp_path),
                        "--figure", str(tmp_path / "es.png")])
     assert status == 0
     text = capsys.readouterr().out
     assert "Share with a permanence recommendation within 26 weeks" in text
-    assert "true effect" in text
+    assert "true effect" in text and "(19 permutations)" in text
     ev = pd.read_csv(tmp_path / "event_study.csv")
     assert set(ev["e"]) == set(range(-5, 6)) and ev["truth"].notna().all()
     ov = pd.read_csv(tmp_path / "overall.csv")
     assert len(ov) == 1 and ov["ci_low"].iloc[0] < ov["estimate"].iloc[0] < ov["ci_high"].iloc[0]
+    assert 1 / 20 <= ov["randomisation_p"].iloc[0] <= 1
     assert (tmp_path / "es.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -10,7 +10,15 @@ from pathlib import Path
 import pandas as pd
 
 from pace_analysis.errors import PaceError
-from pace_analysis.evaluation.panel import EVALUATION_MEASURES, evaluation_panel, true_effects, wide
+from pace_analysis.evaluation.inference import randomisation_test
+from pace_analysis.evaluation.panel import (
+    EVALUATION_MEASURES,
+    council_weights,
+    evaluation_panel,
+    join_years,
+    true_effects,
+    wide,
+)
 from pace_analysis.evaluation.study import WINDOW, evaluate
 
 
@@ -30,6 +38,9 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         help="bootstrap weights (default webb)")
     parser.add_argument("--unweighted", action="store_true",
                         help="weigh councils equally instead of by their children")
+    parser.add_argument("--permutations", type=int, default=0, metavar="N",
+                        help="also a randomisation test of no effect: join years reassigned "
+                             "to councils at random N times (default 0: none)")
     parser.add_argument("--truth", action="store_true",
                         help="synthetic data only: add the true effect from the generator's "
                              "counterfactual twin (same seed and scale, no PACE effect)")
@@ -66,6 +77,8 @@ def run_cli(args: argparse.Namespace) -> int:
 
     if args.n_boot < 99:
         raise PaceError(f"--n-boot must be at least 99, not {args.n_boot}")
+    if args.permutations < 0:
+        raise PaceError(f"--permutations must be 0 or more, not {args.permutations}")
     dataset = read_dataset(args.dataset)
     measures = args.measure or list(EVALUATION_MEASURES)
     panel = evaluation_panel(dataset, measures)
@@ -91,6 +104,12 @@ def run_cli(args: argparse.Namespace) -> int:
         unit = " points" if spec.unit == "share" else " days"
         line = (f"  {spec.label}: {r['estimate'] * k:+.1f}{unit} "
                 f"(95% CI {r['ci_low'] * k:+.1f} to {r['ci_high'] * k:+.1f}; p = {r['p_value']:.3f})")
+        if args.permutations:
+            ri = randomisation_test(wide(panel, r["measure"]), join_years(),
+                                    None if args.unweighted else council_weights(panel, r["measure"]),
+                                    spec.anticipation, WINDOW, args.permutations, args.seed)
+            ov["randomisation_p"] = ri["p_value"]
+            line += f"; randomisation p = {ri['p_value']:.3f} ({ri['n_perm']} permutations)"
         if "truth" in ov:
             line += f"; true effect {r['truth'] * k:+.1f}"
         print(line)

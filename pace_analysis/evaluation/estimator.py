@@ -231,7 +231,7 @@ def att_gt(wide: pd.DataFrame, joins: Mapping[str, int | None],
     # The reference cells (t = base) are zero by construction: listed for the event study.
     ref = pd.DataFrame([{"g": g, "t": g - 1 - anticipation, "e": -1 - anticipation,
                          "base": g - 1 - anticipation, "estimate": 0.0,
-                         "n_treated": int((table["g"] == g).any()), "n_control": 0,
+                         "n_treated": int((group == g).sum()), "n_control": 0,
                          "weight": float(table.loc[table["g"] == g, "weight"].max())}
                         for g in table["g"].unique()])
     table = pd.concat([table, ref], ignore_index=True)
