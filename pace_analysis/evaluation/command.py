@@ -59,6 +59,10 @@ def _truth(dataset, panel: pd.DataFrame) -> pd.DataFrame:
     return true_effects(panel, evaluation_panel(twin, sorted(set(panel["measure"]))))
 
 
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -103,13 +107,13 @@ def run_cli(args: argparse.Namespace) -> int:
         k = 100.0 if spec.unit == "share" else 1.0
         unit = " points" if spec.unit == "share" else " days"
         line = (f"  {spec.label}: {r['estimate'] * k:+.1f}{unit} "
-                f"(95% CI {r['ci_low'] * k:+.1f} to {r['ci_high'] * k:+.1f}; p = {r['p_value']:.3f})")
+                f"(95% CI {r['ci_low'] * k:+.1f} to {r['ci_high'] * k:+.1f}; {_p(r['p_value'])})")
         if args.permutations:
             ri = randomisation_test(wide(panel, r["measure"]), join_years(),
                                     None if args.unweighted else council_weights(panel, r["measure"]),
                                     spec.anticipation, WINDOW, args.permutations, args.seed)
             ov["randomisation_p"] = ri["p_value"]
-            line += f"; randomisation p = {ri['p_value']:.3f} ({ri['n_perm']} permutations)"
+            line += f"; randomisation {_p(ri['p_value'])} ({ri['n_perm']} permutations)"
         if "truth" in ov:
             line += f"; true effect {r['truth'] * k:+.1f}"
         print(line)
