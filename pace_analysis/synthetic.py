@@ -19,7 +19,7 @@ import csv
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -115,6 +115,81 @@ def _days(d: date) -> int:
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:
     return median * np.exp(sigma * rng.standard_normal(n))
+
+
+class _Tape:
+    """A random stream that remembers each draw by unit, so that a twin can reuse it.
+
+    Wraps the generator's stream for the world with the PACE effect: every call is passed
+    on unchanged (the stream is consumed exactly as without the tape) and its result is kept
+    under the current block's unit keys (one key per journey: child and re-entry number).
+    """
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.blocks: dict[str, tuple[np.ndarray, list]] = {}
+        self._calls: list = []
+
+    def block(self, name: str, keys: np.ndarray) -> None:
+        self._calls = []
+        self.blocks[name] = (np.asarray(keys), self._calls)
+
+    def __getattr__(self, method: str):
+        draw = getattr(self.rng, method)
+
+        def recorded(*args, **kwargs):
+            out = draw(*args, **kwargs)
+            self._calls.append((out, args[0] if method == "poisson" else None))
+            return out
+        return recorded
+
+
+class _Replay:
+    """The twin's stream: the taped draw of the same unit where there is one.
+
+    A unit (journey) that exists in both worlds gets exactly the draw it got in the taped
+    world (common random numbers); a unit only the twin has gets a draw from *aux*, an
+    independent stream. Poisson draws are reused only where the rate is the same.
+    """
+
+    def __init__(self, tape: _Tape, aux: np.random.Generator):
+        self.tape, self.aux = tape, aux
+        self._calls: list = []
+        self._rows = self._pos = np.zeros(0, dtype=int)
+
+    def block(self, name: str, keys: np.ndarray) -> None:
+        keys = np.asarray(keys)
+        taped_keys, calls = self.tape.blocks.get(name, (np.zeros(0, dtype=keys.dtype), []))
+        self._calls = list(calls)
+        order = np.argsort(taped_keys, kind="stable")
+        sorted_keys = taped_keys[order]
+        idx = np.searchsorted(sorted_keys, keys)
+        found = idx < sorted_keys.size
+        found[found] &= sorted_keys[idx[found]] == keys[found]
+        self._rows = np.flatnonzero(found)
+        self._pos = order[idx[found]]
+
+    def __getattr__(self, method: str):
+        draw = getattr(self.aux, method)
+
+        def replayed(*args, **kwargs):
+            out = draw(*args, **kwargs)
+            if not self._calls:
+                return out
+            taped, lam = self._calls.pop(0)
+            rows, pos = self._rows, self._pos
+            if lam is not None:
+                same = np.asarray(lam)[pos] == np.asarray(args[0])[rows]
+                rows, pos = rows[same], pos[same]
+            out[rows] = taped[pos]
+            return out
+        return replayed
+
+
+def _block(rng, name: str, keys: np.ndarray) -> None:
+    """Start a block of per-journey draws (only a :class:`_Tape` or :class:`_Replay` cares)."""
+    if isinstance(rng, _Tape | _Replay):
+        rng.block(name, keys)
 
 
 @dataclass(frozen=True)
@@ -364,6 +439,7 @@ def generate(
     extract_date: date = DEFAULT_EXTRACT,
     params: Parameters | None = None,
     progress: bool | tqdm = False,
+    counterfactual: bool = False,
 ) -> Dataset:
     """Generate a seeded synthetic dataset for all 32 councils.
 
@@ -385,12 +461,55 @@ def generate(
     progress : bool or tqdm.tqdm
         Show a progress bar on stderr (only if generation takes more than two seconds),
         or advance the given bar by one step per stage (:data:`PROGRESS_STEPS` steps).
+    counterfactual : bool
+        Return the counterfactual twin instead: the same seed with no PACE effect, drawn
+        with common random numbers (see :func:`generate_twins`).
 
     Returns
     -------
     Dataset
         Journeys and placements with ``meta`` describing the generator.
     """
+    worlds = _generate(seed, scale, start, end, extract_date, params, progress, counterfactual)
+    return worlds[-1]
+
+
+def generate_twins(
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    start: date = DEFAULT_START,
+    end: date = DEFAULT_END,
+    extract_date: date = DEFAULT_EXTRACT,
+    params: Parameters | None = None,
+) -> tuple[Dataset, Dataset]:
+    """The dataset of :func:`generate` and its counterfactual twin without a PACE effect.
+
+    The twin uses the same seed with every PACE stage multiplier set to 1 and **common
+    random numbers**: every journey that exists in both worlds (identified by child and
+    re-entry number) gets exactly the same random draws, so a child whose journey PACE
+    did not touch (a council that never joined, a journey over before its council joined)
+    is identical in both, and a touched child differs only through the effect. Journeys
+    that exist only in the twin (a re-entry that PACE prevented or moved past the window)
+    draw from an independent stream. The first dataset is byte-identical to
+    ``generate(seed, ...)``. The true effect of PACE on any measure is the measure in the
+    first minus the measure in the twin.
+
+    Returns
+    -------
+    (Dataset, Dataset)
+        With the PACE effect, and the twin (``meta["counterfactual"]`` is true).
+    """
+    with_pace, twin = _generate(seed, scale, start, end, extract_date, params, False, True,
+                                both=True)
+    return with_pace, twin
+
+
+def _no_pace(p: Parameters) -> Parameters:
+    return replace(p, pace_effect={k: 0.0 for k in p.pace_effect})
+
+
+def _generate(seed, scale, start, end, extract_date, params, progress, counterfactual,
+              both: bool = False) -> list[Dataset]:
     p = params or Parameters()
     if int(seed) != seed or seed < 0:
         raise PaceError(f"seed must be a whole number of 0 or more, not {seed!r}")
@@ -420,35 +539,85 @@ def generate(
     dob = la - np.floor(age * YEAR)
     male = rng.random(n) < p.male_share
     child = np.arange(n)
+    perm_ids = np.random.default_rng(s_ids).permutation(n)
     bar.update()
     bar.set_postfix_str("journeys", refresh=False)
 
+    if not counterfactual:
+        worlds = [(rng, p)]
+    else:
+        tape = _Tape(rng)
+        aux = np.random.default_rng(np.random.SeedSequence([seed, 903]))
+        worlds = [(tape, p), (_Replay(tape, aux), _no_pace(p))]
+    out = []
+    for k, (draws, pw) in enumerate(worlds):
+        world_bar = bar if k == 0 else _progress_bar(PROGRESS_STEPS, True)
+        j, pl = _journeys(draws, pw, fx, la, dob, auth, child, perm_ids, lo_day, hi_day, extract,
+                          world_bar)
+        out.append(_tables(j, pl, perm_ids[j["child"]], male, extract))
+    bar.update()
+    meta = {
+        "route_set": "scotland",
+        "source": "synthetic",
+        "generator": "pace_analysis.synthetic",
+        "model_version": MODEL_VERSION,
+        "seed": int(seed),
+        "scale": float(scale),
+        "window": {"start": start.isoformat(), "end": end.isoformat()},
+        "extract_date": extract_date.isoformat(),
+        "left_truncated": (
+            f"journeys that began before {start.isoformat()} and were still open on that "
+            "date are included; analyse them with late entry at the window start"
+        ),
+    }
+    twin_meta = {**meta, "counterfactual": (
+        "twin without the PACE effect (same seed, common random numbers)")}
+    if own_bar:
+        bar.close()
+    datasets = [Dataset(journeys, placements, load_route_set("scotland"), None,
+                        twin_meta if k == 1 else dict(meta), [])
+                for k, (journeys, placements) in enumerate(out)]
+    return datasets if both else datasets[-1:]
+
+
+def _journeys(rng, p: Parameters, fx: _Authorities, la, dob, auth, child, perm_ids, lo_day: int,
+              hi_day: int, extract: int, bar: tqdm) -> tuple[dict, dict]:
+    """Journeys (first ones and re-entries) and their placements, drawn from *rng*."""
+    _block(rng, "journeys0", child * 4)
     parts = [_simulate(rng, p, fx, la, dob, auth, extract)]
     parts[0]["child"] = child
-    for _ in range(3):  # re-entries after a return home (and re-entries of those)
+    parts[0]["entry"] = np.zeros(child.size, dtype=int)
+    for k in range(1, 4):  # re-entries after a return home (and re-entries of those)
         prev = parts[-1]
         new_la = prev["exit"] + prev["reentry_gap"]
         again = ((prev["reason"] == 0) & (prev["route"] == 0) & (prev["reentry_u"] < p.reentry_share)
                  & (new_la <= hi_day) & ((new_la - prev["dob"]) / YEAR < 17.5))
         if not again.any():
             break
+        _block(rng, f"journeys{k}", prev["child"][again] * 4 + k)
         part = _simulate(rng, p, fx, new_la[again], prev["dob"][again], prev["auth"][again], extract)
         part["child"] = prev["child"][again]
+        part["entry"] = np.full(part["child"].size, k)
         parts.append(part)
-    j = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    j = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     bar.update()
     bar.set_postfix_str("placements", refresh=False)
 
     keep = (j["la"] <= hi_day) & ((j["la"] >= lo_day) | np.isnan(j["exit"]) | (j["exit"] >= lo_day))
     j = {k: v[keep] for k, v in j.items()}
-    ids = np.random.default_rng(s_ids).permutation(n)[j["child"]]
+    ids = perm_ids[j["child"]]
     order = np.lexsort((ids, j["auth"], j["la"]))
     j = {k: v[order] for k, v in j.items()}
-    ids = ids[order]
+    _block(rng, "placements", j["child"] * 4 + j["entry"])
     pl = _placements(rng, p, j, extract)
     bar.update()
     bar.set_postfix_str("tables", refresh=False)
+    return j, pl
 
+
+def _tables(j: dict, pl: dict, ids: np.ndarray, male: np.ndarray,
+            extract: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The journeys and placements tables of one world."""
     m = j["la"].size
     names = np.array([a.name for a in AUTHORITIES], dtype=object)
     journey_ids = pd.Series(np.arange(1, m + 1)).astype(str).str.zfill(8).radd("J").to_numpy()
@@ -480,24 +649,7 @@ def generate(
     })
     assert list(journeys.columns) == [c.name for c in JOURNEY_COLUMNS]
     assert list(placements.columns) == [c.name for c in PLACEMENT_COLUMNS]
-    bar.update()
-    meta = {
-        "route_set": "scotland",
-        "source": "synthetic",
-        "generator": "pace_analysis.synthetic",
-        "model_version": MODEL_VERSION,
-        "seed": int(seed),
-        "scale": float(scale),
-        "window": {"start": start.isoformat(), "end": end.isoformat()},
-        "extract_date": extract_date.isoformat(),
-        "left_truncated": (
-            f"journeys that began before {start.isoformat()} and were still open on that "
-            "date are included; analyse them with late entry at the window start"
-        ),
-    }
-    if own_bar:
-        bar.close()
-    return Dataset(journeys, placements, load_route_set("scotland"), None, meta, [])
+    return journeys, placements
 
 
 #: Changes tested after the first one, for the synthetic tests-of-change log.
@@ -593,6 +745,10 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--multi-year", action="store_true",
                         help="with --format ssda903: one Header and one Episodes file for all "
                              "years (as a case-system extract), not one pair per return year")
+    parser.add_argument("--no-pace-effect", action="store_true",
+                        help="write the counterfactual twin: the same seed with no PACE effect "
+                             "(common random numbers; the true effect of PACE is the "
+                             "difference from the dataset without this option)")
     parser.add_argument("--calibration", nargs="?", const="", default=None, metavar="DIR",
                         help="print the calibration table: of freshly generated data "
                              "(--seed, --scale, window), or of the dataset in DIR")
@@ -664,7 +820,7 @@ def run_cli(args: argparse.Namespace) -> int:
             dataset = read_dataset(args.calibration)
         else:
             dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
-                               progress=True)
+                               progress=True, counterfactual=args.no_pace_effect)
         table = calibration_table(dataset)
         print(format_table(table))
         if args.out:
@@ -676,7 +832,7 @@ def run_cli(args: argparse.Namespace) -> int:
         from pace_analysis.importers.ssda903_export import write_ssda903
 
         dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
-                           progress=True)
+                           progress=True, counterfactual=args.no_pace_effect)
         # The returns from the one holding --start (journeys open then are re-reported in
         # it, as a real return re-reports every open episode) to the one holding the extract.
         # Without --start: every return from the one holding the earliest episode (so that
@@ -696,7 +852,7 @@ def run_cli(args: argparse.Namespace) -> int:
 
     with _progress_bar(PROGRESS_STEPS + 1, disable=False) as bar:
         dataset = generate(args.seed, args.scale, args.start, args.end, args.extract_date,
-                           progress=bar)
+                           progress=bar, counterfactual=args.no_pace_effect)
         bar.set_postfix_str(f"writing {args.fmt}", refresh=False)
         out = write_dataset(dataset, args.out, args.fmt)
         write_tests_of_change(generate_tests_of_change(args.seed, args.extract_date), out)
