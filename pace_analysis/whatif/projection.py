@@ -1,0 +1,399 @@
+"""What if a stage were shorter? A semi-Markov projection of one council's children.
+
+:func:`what_if` projects, from a start date (the extract date), every child the council
+has in care on that date and the children it can expect to start being looked after
+over the next years, twice: as things are (the *baseline*) and with one stage changed
+(the *scenario*): "stage S N weeks shorter (its sojourn distribution shifted, with a
+floor of one day) or its hazard of moving on multiplied by k, for children entering it
+from date D". Both runs share their random numbers, so their difference is the effect
+of the change and not Monte Carlo noise.
+
+* **Children in care at the start** begin in the state they are in, and draw the rest of
+  their stay from the state's sojourn distribution conditional on the time already spent
+  in it (conditional residual time).
+* **New entrants**: each projection year, as many as began in an average one of the last
+  three years, each like one of them (first state, stratum) drawn at random, arriving
+  at a uniformly drawn day.
+* **Outputs** (:class:`WhatIf`): the share reaching permanence within 1, 2 and 4 years,
+  by route, for the new entrants (from becoming looked after) and for the children in
+  care at the start (from the start date); the child-weeks of waiting (looked after and
+  not yet permanent) in each projection year, by the outcome the child reaches, and how
+  many the change saves.
+* **Intervals**: each replicate refits the hazards on a Poisson bootstrap of the
+  council's journeys and simulates once; 95% intervals are the 2.5% and 97.5% points
+  over replicates (bootstrap + Monte Carlo). Deterministic given ``seed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from pace_analysis.cohort import DAYS_PER_YEAR
+from pace_analysis.dataset import Dataset
+from pace_analysis.errors import PaceError
+from pace_analysis.multistate.long_form import pathway_transitions
+from pace_analysis.multistate.states import Pathway
+from pace_analysis.whatif.hazards import (
+    SojournStays,
+    fit_sojourn,
+    sojourn_stays,
+    with_intervention,
+)
+from pace_analysis.whatif.simulate import Paths, Start, Switch, simulate
+
+#: Horizons (years) of the shares reaching permanence.
+YEARS: tuple[int, ...] = (1, 2, 4)
+#: Label of the outcome "still looked after at the end of what the data can project".
+STILL_WAITING = "still_waiting"
+#: Children (x replicates) simulated together; bounds memory.
+CHUNK_CHILDREN = 400_000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One change to one stage.
+
+    Attributes
+    ----------
+    stage : str
+        Transient state code (e.g. ``"recommended"``: awaiting panel).
+    weeks : float
+        Weeks taken off each stay in the stage (a time shift of its sojourn
+        distribution; no stay is made shorter than one day).
+    hazard_ratio : float
+        Multiplier of the stage's hazards of moving on (every move but leaving care).
+    from_date : str or date, optional
+        Only children entering the stage on or after this date are changed (default:
+        the projection's start).
+    """
+
+    stage: str
+    weeks: float = 0.0
+    hazard_ratio: float = 1.0
+    from_date: str | date | None = None
+
+    def describe(self, pathway: Pathway) -> str:
+        """Plain-language statement of the change."""
+        what = pathway.labels.get(self.stage, self.stage).lower()
+        parts = []
+        if self.weeks:
+            parts.append(f"{self.weeks:g} weeks shorter")
+        if self.hazard_ratio != 1:
+            parts.append(f"moves on {self.hazard_ratio:g} times as fast")
+        change = " and ".join(parts) or "unchanged"
+        return f"Stage '{what}' {change}"
+
+
+@dataclass
+class WhatIf:
+    """Result of :func:`what_if`.
+
+    Attributes
+    ----------
+    shares : pandas.DataFrame
+        ``population, route, years, baseline, scenario, difference`` and ``*_lower``,
+        ``*_upper`` 95% limits; ``population`` is ``"new"`` (children starting to be looked
+        after in the projection; within years of becoming looked after) or ``"in_care"``
+        (in care at the start; within years of the start date); ``route`` is
+        ``"permanence"`` (any route) or a route code.
+    waiting : pandas.DataFrame
+        ``year, outcome, baseline, scenario, saved`` (child-weeks, with 95% limits);
+        ``year`` 1 is the first year after the start date; ``outcome`` is the route
+        reached, ``left_care``, :data:`STILL_WAITING`, or ``"all"``.
+    start_date : pandas.Timestamp
+        Projection start.
+    n_in_care, n_new : int
+        Children in care at the start, and new entrants simulated per replicate.
+    replicates : int
+    scenario : Scenario
+    notes : list of str
+    """
+
+    shares: pd.DataFrame
+    waiting: pd.DataFrame
+    start_date: pd.Timestamp
+    n_in_care: int
+    n_new: int
+    replicates: int
+    scenario: Scenario
+    stage_children: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Population:
+    state: np.ndarray
+    stratum: np.ndarray
+    elapsed: np.ndarray
+    entry_day: np.ndarray
+    la_offset: np.ndarray
+    n_in_care: int
+
+
+def _in_care(stays: SojournStays, start: pd.Timestamp) -> _Population:
+    """Children in care at the start date: the last stay of each journey censored then."""
+    last = np.r_[stays.journey[1:] != stays.journey[:-1], True] if len(stays.journey) else \
+        np.zeros(0, bool)
+    la = pd.to_datetime(stays.la_date[stays.journey])
+    end = la + pd.to_timedelta(stays.tstop, unit="D")
+    open_ = last & (stays.to < 0) & (end.to_numpy() >= start.to_datetime64())
+    return _Population(stays.state[open_], stays.stratum[open_], stays.b[open_],
+                       stays.entry_day[open_], -stays.tstop[open_], int(open_.sum()))
+
+
+def _recent_entrants(stays: SojournStays, start: pd.Timestamp, years: int = 3
+                     ) -> tuple[np.ndarray, float]:
+    """Journeys followed from their start that began in the *years* before *start*."""
+    la = pd.to_datetime(stays.la_date)
+    lo = start - pd.DateOffset(years=years)
+    recent = np.flatnonzero((la > lo) & (la <= start) & stays.followed_from_start)
+    return recent, len(recent) / years
+
+
+def _stage_code(pathway: Pathway, stage: str) -> int:
+    if stage not in pathway.transient:
+        by_label = {v.lower(): k for k, v in pathway.labels.items() if k in pathway.transient}
+        if stage.lower() in by_label:
+            return pathway.transient.index(by_label[stage.lower()])
+        raise PaceError(f"unknown stage {stage!r}; stages are {', '.join(pathway.transient)}")
+    return pathway.transient.index(stage)
+
+
+def check_scenario(scenario: Scenario, pathway: Pathway) -> int:
+    """Validate a scenario; return the index of its stage."""
+    k = _stage_code(pathway, scenario.stage)
+    w = scenario.weeks
+    if not isinstance(w, int | float) or not np.isfinite(w) or w < 0:
+        raise PaceError(f"weeks must be a number >= 0; got {w!r}")
+    h = scenario.hazard_ratio
+    if not isinstance(h, int | float) or not np.isfinite(h) or h <= 0:
+        raise PaceError(f"the hazard ratio must be a number > 0; got {h!r}")
+    return k
+
+
+def what_if(
+    dataset: Dataset,
+    authority: str | None,
+    scenario: Scenario,
+    *,
+    replicates: int = 1000,
+    seed: int = 0,
+    horizon_years: int = 4,
+    by: str | None = None,
+    bootstrap: bool = True,
+) -> WhatIf:
+    """Project the council's children with and without a change to one stage.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Validated dataset (late entry from its observation start).
+    authority : str or None
+        Council (None: the whole dataset as one).
+    scenario : Scenario
+        The change.
+    replicates : int
+        Monte Carlo (+ bootstrap) replicates.
+    seed : int
+        Seed; the result is a function of the data, the arguments and the seed.
+    horizon_years : int
+        Projection years for new entrants and for the child-weeks of waiting.
+    by : str, optional
+        Stratify the hazards (e.g. ``"age_group"``).
+    bootstrap : bool
+        Refit the hazards on a bootstrap of journeys in each replicate (else Monte Carlo
+        only, from the fit to the data).
+
+    Returns
+    -------
+    WhatIf
+
+    Raises
+    ------
+    PaceError
+        Unknown authority or stage, a bad number, no children to project, or a start
+        date before the extract date.
+    """
+    if not isinstance(replicates, int) or replicates < 1:
+        raise PaceError(f"replicates must be a whole number >= 1; got {replicates!r}")
+    if not isinstance(horizon_years, int) or horizon_years < 1:
+        raise PaceError(f"horizon_years must be a whole number >= 1; got {horizon_years!r}")
+    ds = dataset
+    if authority is not None:
+        if authority not in dataset.authorities:
+            raise PaceError(f"unknown authority {authority!r}; the data hold "
+                            f"{len(dataset.authorities)} authorities (e.g. "
+                            f"{', '.join(dataset.authorities[:3])})")
+        ds = dataset.for_authority(authority)
+    data = pathway_transitions(ds)
+    pw = data.pathway
+    k = check_scenario(scenario, pw)
+    stays = sojourn_stays(data, ds.journeys, by=by)
+    start = pd.to_datetime(ds.journeys["extract_date"]).max().normalize()
+    d_off = 0.0
+    if scenario.from_date is not None:
+        d = pd.Timestamp(scenario.from_date)
+        if d < start:
+            raise PaceError(f"the change can only start on or after the projection's start "
+                            f"({start.date()}); got {d.date()}")
+        d_off = float((d - start).days)
+    pop = _in_care(stays, start)
+    recent, per_year = _recent_entrants(stays, start)
+    n_new = int(round(per_year * horizon_years)) if len(recent) else 0
+    if pop.n_in_care + n_new == 0:
+        raise PaceError("no children to project: none in care at the extract date and none "
+                        "starting in the last three years")
+    rng = np.random.default_rng(seed)
+    nt = pw.n_transient
+    n_child = pop.n_in_care + n_new
+    chunk = max(1, min(replicates, CHUNK_CHILDREN // max(n_child, 1)))
+    routes = list(pw.outcomes)
+    n_out = len(routes) + 1  # + still waiting
+    perm_idx = np.array([pw.states.index(r) for r in pw.permanence])
+    shares = np.zeros((2, 2, replicates, len(pw.permanence) + 1, len(YEARS)))
+    waiting = np.zeros((2, replicates, horizon_years, n_out))
+    stage_seen = 0
+    for r0 in range(0, replicates, chunk):
+        rr = min(chunk, replicates - r0)
+        sub = np.random.default_rng(rng.integers(2**63))
+        w = sub.poisson(1.0, (rr, stays.n_journeys)).astype(float) if bootstrap else None
+        base_fit = fit_sojourn(stays, w)
+        scen_fit = with_intervention(base_fit, k, nt, shift_days=7.0 * scenario.weeks,
+                                     hazard_ratio=scenario.hazard_ratio,
+                                     left_care=pw.states.index(pw.outcomes[-1]))
+        pick = recent[sub.integers(0, len(recent), (rr, n_new))] if n_new else \
+            np.zeros((rr, 0), np.int64)
+        arrive = np.sort(sub.uniform(0, horizon_years * DAYS_PER_YEAR, (rr, n_new)), axis=1)
+        rep = np.repeat(np.arange(rr) if bootstrap else np.zeros(rr, np.int64), n_child)
+        st = Start(
+            rep=rep,
+            state=np.concatenate([np.tile(pop.state, (rr, 1)),
+                                  stays.first_state[pick]], axis=1).ravel(),
+            stratum=np.concatenate([np.tile(pop.stratum, (rr, 1)),
+                                    stays.journey_stratum[pick]], axis=1).ravel(),
+            elapsed=np.concatenate([np.tile(pop.elapsed, (rr, 1)),
+                                    np.full((rr, n_new), -1.0)], axis=1).ravel(),
+            entry_day=np.concatenate([np.tile(pop.entry_day, (rr, 1)),
+                                      np.zeros((rr, n_new))], axis=1).ravel(),
+            la_offset=np.concatenate([np.tile(pop.la_offset, (rr, 1)), arrive], axis=1).ravel(),
+        )
+        # a new entrant starting in the changed stage enters it on its first day
+        switch = Switch(k, d_off, base_fit.n_blocks)
+        st_s = st
+        new_in_k = (st.state == k) & (st.elapsed < 0) & (st.la_offset >= d_off)
+        u = sub.random((len(st), nt, 2))
+        paths = [simulate(base_fit, st, u, nt)]
+        if new_in_k.any():
+            st_s = _switched(st, new_in_k, base_fit.n_blocks, nt)
+        paths.append(simulate(scen_fit, st_s, u, nt, switch))
+        for s, p in enumerate(paths):
+            out = _outcome_index(p, routes, nt)
+            _summarise(p, out, st, rr, n_child, pop.n_in_care, perm_idx, nt, horizon_years,
+                       shares[s, :, r0:r0 + rr], waiting[s, r0:r0 + rr], n_out)
+        if r0 == 0:
+            entered_k = ~np.isnan(paths[1].entered[:, k]) & \
+                (st.la_offset + np.nan_to_num(paths[1].entered[:, k], nan=-1e9) >= d_off)
+            stage_seen = float(entered_k.reshape(rr, n_child).sum(axis=1).mean())
+    return WhatIf(_shares_table(shares, pw), _waiting_table(waiting, routes, start),
+                  start, pop.n_in_care, n_new, replicates, scenario,
+                  int(round(stage_seen)), _notes(scenario, pw, start, pop.n_in_care, n_new,
+                                                 replicates, bootstrap))
+
+
+def _switched(st: Start, mask: np.ndarray, first_block: int, nt: int) -> Start:
+    """Start with the changed block for new entrants who begin in the changed stage."""
+    return Start(st.rep, st.state, st.stratum, st.elapsed, st.entry_day, st.la_offset,
+                 np.where(mask, first_block + st.stratum, -1))
+
+
+def _outcome_index(p: Paths, routes: list[str], nt: int) -> np.ndarray:
+    """0 .. len(routes)-1 for the outcomes, len(routes) for still waiting."""
+    return np.where(p.outcome >= 0, p.outcome - nt, len(routes))
+
+
+def _summarise(p: Paths, out: np.ndarray, st: Start, rr: int, n_child: int, n_in_care: int,
+               perm_idx: np.ndarray, nt: int, horizon: int, shares: np.ndarray,
+               waiting: np.ndarray, n_out: int) -> None:
+    """Fill shares[pop, rep, route, year] and waiting[rep, year, outcome] for one chunk."""
+    end = p.end_day.reshape(rr, n_child)
+    outc = p.outcome.reshape(rr, n_child)
+    la = st.la_offset.reshape(rr, n_child)
+    pops = [(1, slice(n_in_care, n_child)), (0, slice(0, n_in_care))]
+    for which, sl in pops:
+        if sl.stop - sl.start <= 0:
+            shares[which] = np.nan
+            continue
+        e = end[:, sl]
+        # from becoming looked after (new) or from the start date (in care)
+        t = e if which == 1 else e + la[:, sl]
+        o = outc[:, sl]
+        for y, yrs in enumerate(YEARS):
+            within = t <= yrs * DAYS_PER_YEAR
+            for ri, code in enumerate(perm_idx):
+                shares[which, :, ri + 1, y] = ((o == code) & within).mean(axis=1)
+            shares[which, :, 0, y] = shares[which, :, 1:, y].sum(axis=1)
+    lo_c = np.maximum(la, 0.0)
+    hi_c = la + end
+    oc = out.reshape(rr, n_child)
+    for y in range(horizon):
+        a, b = y * DAYS_PER_YEAR, (y + 1) * DAYS_PER_YEAR
+        days = np.clip(np.minimum(hi_c, b) - np.maximum(lo_c, a), 0.0, None)
+        for o in range(n_out):
+            waiting[:, y, o] = np.where(oc == o, days, 0.0).sum(axis=1) / 7.0
+
+
+def _interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore"):
+        return (np.nanmean(x, axis=axis), np.nanpercentile(x, 2.5, axis=axis),
+                np.nanpercentile(x, 97.5, axis=axis))
+
+
+def _shares_table(shares: np.ndarray, pw: Pathway) -> pd.DataFrame:
+    rows = []
+    labels = ["permanence", *pw.permanence]
+    for pi, pop in enumerate(("in_care", "new")):
+        if np.isnan(shares[0, pi]).all():
+            continue
+        b = _interval(shares[0, pi])
+        s = _interval(shares[1, pi])
+        d = _interval(shares[1, pi] - shares[0, pi])
+        for ri, route in enumerate(labels):
+            for y, yrs in enumerate(YEARS):
+                rows.append({"population": pop, "route": route, "years": yrs,
+                             "baseline": b[0][ri, y], "baseline_lower": b[1][ri, y],
+                             "baseline_upper": b[2][ri, y],
+                             "scenario": s[0][ri, y], "scenario_lower": s[1][ri, y],
+                             "scenario_upper": s[2][ri, y],
+                             "difference": d[0][ri, y], "difference_lower": d[1][ri, y],
+                             "difference_upper": d[2][ri, y]})
+    return pd.DataFrame(rows)
+
+
+def _waiting_table(waiting: np.ndarray, routes: list[str], start: pd.Timestamp) -> pd.DataFrame:
+    rows = []
+    labels = [*routes, STILL_WAITING]
+    full = np.concatenate([waiting, waiting.sum(axis=3, keepdims=True)], axis=3)
+    b, s, d = (_interval(full[0]), _interval(full[1]), _interval(full[0] - full[1]))
+    for y in range(waiting.shape[2]):
+        first = (start + pd.Timedelta(days=round(y * DAYS_PER_YEAR) + 1)).date()
+        for o, lab in enumerate([*labels, "all"]):
+            rows.append({"year": y + 1, "from": first.isoformat(), "outcome": lab,
+                         "baseline": b[0][y, o], "scenario": s[0][y, o],
+                         "saved": d[0][y, o], "saved_lower": d[1][y, o],
+                         "saved_upper": d[2][y, o]})
+    return pd.DataFrame(rows)
+
+
+def _notes(sc: Scenario, pw: Pathway, start, n_in_care, n_new, replicates, bootstrap) -> list[str]:
+    when = sc.from_date or start.date()
+    return [
+        f"{sc.describe(pw)}, for children entering it from {when}.",
+        f"Projected from {start.date()}: {n_in_care} children in care then, and {n_new} "
+        "new entrants over the projection (the recent yearly number).",
+        f"{replicates} replicates ({'bootstrap refit + ' if bootstrap else ''}Monte Carlo); "
+        "95% intervals are the 2.5% and 97.5% points.",
+    ]

@@ -1,0 +1,225 @@
+"""Vectorised microsimulation of the care pathway (semi-Markov, or the Markov baseline).
+
+Every child is simulated from the state it is in: a sojourn time is drawn from the
+state's sojourn distribution *conditional on the time already spent in it* (a child
+part-way through a stage at the start date draws its residual time; a child entering
+a state draws from the start), then the move at the end of the sojourn is drawn from
+the cause-specific hazards at that sojourn day (competing exits kept). Moves only go
+forward along the pathway, so every child is absorbed, or left "still waiting" when
+its draw falls beyond the longest stay seen in the data, within ``n_transient`` rounds;
+each round handles all children of all replicates at once with one ``searchsorted``.
+
+Draws are inverse-CDF from uniforms fixed per (child, state) (common random numbers):
+two runs that share the uniforms differ only where their models differ, so a time
+shift moves each child's path earlier and never changes its route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pace_analysis.whatif.hazards import MarkovFit, SojournFit
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Simulated paths.
+
+    Attributes
+    ----------
+    outcome : ndarray of int, shape (N,)
+        Absorbing state reached, or ``-1``: still waiting beyond the data's longest stay.
+    end_day : ndarray of float, shape (N,)
+        Day (since becoming looked after) the outcome was reached (``inf`` if never).
+    entered : ndarray of float, shape (N, n_transient)
+        Day each transient state was entered (NaN if not visited; the first state's day
+        is its entry day as given).
+    """
+
+    outcome: np.ndarray
+    end_day: np.ndarray
+    entered: np.ndarray
+
+    def state_at(self, day: float, n_transient: int) -> np.ndarray:
+        """State of each child on *day* (after that day's moves); ``-2`` if not yet started."""
+        ent = np.where(self.entered <= day, np.arange(n_transient)[None, :], -2)
+        st = ent.max(axis=1)
+        done = self.end_day <= day
+        return np.where(done, self.outcome, st)
+
+
+@dataclass
+class Start:
+    """Where each simulated child starts.
+
+    Attributes
+    ----------
+    rep : ndarray of int
+        Replicate of the fit each child uses (``0`` for a fit of one replicate).
+    state, stratum : ndarray of int
+        Transient state and hazard stratum.
+    elapsed : ndarray of float
+        Time already spent in the state: the sojourn is drawn conditional on exceeding it
+        (``-1`` for a child entering its first state on day 0, ``0`` at a milestone).
+    entry_day : ndarray of float
+        Day (since becoming looked after) the state was entered.
+    la_offset : ndarray of float
+        Day the child became looked after, counted from the projection's start.
+    block : ndarray of int, optional
+        Hazard block to start in where ``>= 0`` (an intervention's changed block);
+        default ``stratum * n_transient + state``.
+    """
+
+    rep: np.ndarray
+    state: np.ndarray
+    stratum: np.ndarray
+    elapsed: np.ndarray
+    entry_day: np.ndarray
+    la_offset: np.ndarray
+    block: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.state)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """An intervention: children entering *state* on or after *from_offset* (days since
+    the projection's start) use block ``first_block + stratum`` instead."""
+
+    state: int
+    from_offset: float
+    first_block: int
+
+
+class _Semi:
+    """Sojourn and cause draws from a :class:`SojournFit` (all replicates at once)."""
+
+    def __init__(self, fit: SojournFit):
+        self.fit = fit
+        r, g = fit.n_risk.shape
+        self.r, self.g = r, g
+        s = fit.survival()
+        self.s = s
+        nb = fit.n_blocks
+        self.nb = nb
+        rep_block = np.arange(r)[:, None] * nb + fit.grid_block[None, :]
+        self.skey = (rep_block * 2.0 + (1.0 - s)).ravel()
+        self.big = float(fit.grid_u.max() + 10.0) if g else 10.0
+        self.ukey = fit.grid_block * self.big + fit.grid_u
+        dcum = np.cumsum(fit.d, axis=1)
+        self.big2 = float(dcum[:, -1].max() + 1.0) if dcum.size else 1.0
+        self.c = fit.d.shape[1]
+        self.dkey = (dcum + np.arange(r)[:, None] * self.big2).ravel()
+        self.dcum = dcum
+        self.cs = np.searchsorted(fit.cell_grid, np.arange(g), side="left")
+        self.ce = np.searchsorted(fit.cell_grid, np.arange(g), side="right")
+
+    def draw(self, rep, block, elapsed, u1, u2):
+        fit = self.fit
+        rep = rep if self.r > 1 else np.zeros_like(rep)
+        gi = np.searchsorted(self.ukey, block * self.big + elapsed, side="right") - 1
+        ok = (gi >= 0) & (fit.grid_block[np.maximum(gi, 0)] == block)
+        s_e = np.where(ok, self.s[rep, np.maximum(gi, 0)], 1.0)
+        target = s_e * u1
+        pos = np.searchsorted(self.skey, (rep * self.nb + block) * 2.0 + (1.0 - target),
+                              side="left")
+        g = pos - rep * self.g
+        found = (g < self.g) & (fit.grid_block[np.minimum(g, self.g - 1)] == block)
+        g = np.where(found, g, 0)
+        if not self.c:
+            return np.full(len(rep), np.inf), np.full(len(rep), -1)
+        cs, ce = self.cs[g], self.ce[g]
+        base = np.where(cs > 0, self.dcum[rep, np.maximum(cs - 1, 0)], 0.0)
+        top = self.dcum[rep, np.maximum(ce - 1, 0)]
+        cell = np.searchsorted(self.dkey, rep * self.big2 + base + u2 * (top - base),
+                               side="right") - rep * self.c
+        cell = np.clip(cell, cs, np.maximum(ce - 1, cs))
+        u = fit.grid_u[g]
+        u = np.maximum(u - fit.shift[block], np.minimum(u, 1.0))
+        return np.where(found, u, np.inf), np.where(found, fit.cell_to[cell], -1)
+
+
+class _Markov:
+    """Geometric daily sojourns from constant rates (memoryless: time spent is ignored)."""
+
+    def __init__(self, fit: MarkovFit):
+        self.rate = fit.rate
+        self.total = fit.rate.sum(axis=1)
+        self.q = 1.0 - np.exp(-self.total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.share = np.cumsum(np.where(self.total[:, None] > 0,
+                                            fit.rate / self.total[:, None], 0.0), axis=1)
+
+    def draw(self, rep, block, elapsed, u1, u2):
+        q = self.q[block]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            days = np.ceil(np.log(u1) / np.log1p(-q))
+        days = np.where(q > 0, np.maximum(days, 1.0), np.inf)
+        u = np.where(elapsed < 0, days - 1.0, np.maximum(elapsed, 0.0) + days)
+        to = (u2[:, None] > self.share[block]).sum(axis=1)
+        to = np.minimum(to, self.share.shape[1] - 1)
+        return u, np.where(np.isfinite(u), to, -1)
+
+
+def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
+             n_transient: int, switch: Switch | None = None) -> Paths:
+    """Simulate every child from its start to absorption.
+
+    Parameters
+    ----------
+    model : SojournFit or MarkovFit
+        Semi-Markov sojourn hazards (one or many replicates) or the Markov baseline.
+    start : Start
+        Where each child starts.
+    uniforms : ndarray, shape (N, n_transient, 2)
+        Uniforms in (0, 1) for each child and state: the sojourn, then the move.
+    n_transient : int
+        Number of transient states.
+    switch : Switch, optional
+        Intervention: which children use the changed block.
+
+    Returns
+    -------
+    Paths
+    """
+    drawer = _Semi(model) if isinstance(model, SojournFit) else _Markov(model)
+    n = len(start)
+    outcome = np.full(n, -1, dtype=np.int64)
+    end_day = np.full(n, np.inf)
+    entered = np.full((n, n_transient), np.nan)
+    idx = np.arange(n)
+    state = start.state.astype(np.int64)
+    entered[idx, state] = start.entry_day
+    block = start.stratum * n_transient + state
+    if start.block is not None:
+        block = np.where(start.block >= 0, start.block, block)
+    elapsed = start.elapsed.astype(float)
+    day0 = start.entry_day.astype(float)
+    rep = start.rep.astype(np.int64)
+    stratum = start.stratum.astype(np.int64)
+    la = start.la_offset.astype(float)
+    for _ in range(n_transient + 1):
+        if not len(idx):
+            break
+        u, to = drawer.draw(rep, block, elapsed, uniforms[idx, state, 0],
+                            uniforms[idx, state, 1])
+        day = day0 + u
+        stuck = to < 0
+        absorbed = ~stuck & (to >= n_transient)
+        outcome[idx[absorbed]] = to[absorbed]
+        end_day[idx[absorbed]] = day[absorbed]
+        move = ~stuck & ~absorbed
+        idx, to, day = idx[move], to[move], day[move]
+        rep, stratum, la = rep[move], stratum[move], la[move]
+        entered[idx, to] = day
+        state = to
+        block = stratum * n_transient + to
+        if switch is not None:
+            on = (to == switch.state) & (la + day >= switch.from_offset)
+            block = np.where(on, switch.first_block + stratum, block)
+        elapsed = np.zeros(len(idx))
+        day0 = day
+    return Paths(outcome, end_day, entered)
