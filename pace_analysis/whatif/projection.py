@@ -134,15 +134,20 @@ class _Population:
     n_in_care: int
 
 
-def _in_care(stays: SojournStays, start: pd.Timestamp) -> _Population:
-    """Children in care at the start date: the last stay of each journey censored then."""
+def open_rows(stays: SojournStays, start: pd.Timestamp) -> np.ndarray:
+    """Rows of *stays* still open at *start*: each journey's last stay, censored then."""
     last = np.r_[stays.journey[1:] != stays.journey[:-1], True] if len(stays.journey) else \
         np.zeros(0, bool)
     la = pd.to_datetime(stays.la_date[stays.journey])
     end = la + pd.to_timedelta(stays.tstop, unit="D")
-    open_ = last & (stays.to < 0) & (end.to_numpy() >= start.to_datetime64())
-    return _Population(stays.state[open_], stays.stratum[open_], stays.b[open_],
-                       stays.entry_day[open_], -stays.tstop[open_], int(open_.sum()))
+    return np.flatnonzero(last & (stays.to < 0) & (end.to_numpy() >= start.to_datetime64()))
+
+
+def _in_care(stays: SojournStays, start: pd.Timestamp) -> _Population:
+    """Children in care at the start date, each in its state with its time in it so far."""
+    o = open_rows(stays, start)
+    return _Population(stays.state[o], stays.stratum[o], stays.b[o], stays.entry_day[o],
+                       -stays.tstop[o], len(o))
 
 
 def _recent_entrants(stays: SojournStays, start: pd.Timestamp, years: int = 3
