@@ -220,9 +220,11 @@ class SojournFit:
     def d_total(self) -> np.ndarray:
         """Moves at each grid point (all destinations), shape (R, G)."""
         g = len(self.grid_u)
-        out = np.zeros((self.d.shape[0], g))
-        np.add.at(out.T, self.cell_grid, self.d.T)
-        return out
+        if not g:
+            return np.zeros((self.d.shape[0], 0))
+        # every grid point has at least one cell, and cells are sorted by grid point
+        first = np.searchsorted(self.cell_grid, np.arange(g), side="left")
+        return np.add.reduceat(self.d, first, axis=1)
 
     def survival(self) -> np.ndarray:
         """P(sojourn > u) just after each grid point, shape (R, G): product-limit by block."""

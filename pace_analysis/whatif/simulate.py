@@ -94,6 +94,17 @@ class Switch:
     first_block: int
 
 
+def _search(a: np.ndarray, q: np.ndarray, side: str) -> np.ndarray:
+    """``np.searchsorted(a, q, side)``, with the queries sorted first (cache-friendly:
+    several times faster for many queries into a long array)."""
+    if len(q) < 4096:
+        return np.searchsorted(a, q, side=side)
+    order = np.argsort(q)
+    out = np.empty(len(q), dtype=np.int64)
+    out[order] = np.searchsorted(a, q[order], side=side)
+    return out
+
+
 class _Semi:
     """Sojourn and cause draws from a :class:`SojournFit` (all replicates at once)."""
 
@@ -120,12 +131,11 @@ class _Semi:
     def draw(self, rep, block, elapsed, u1, u2):
         fit = self.fit
         rep = rep if self.r > 1 else np.zeros_like(rep)
-        gi = np.searchsorted(self.ukey, block * self.big + elapsed, side="right") - 1
+        gi = _search(self.ukey, block * self.big + elapsed, "right") - 1
         ok = (gi >= 0) & (fit.grid_block[np.maximum(gi, 0)] == block)
         s_e = np.where(ok, self.s[rep, np.maximum(gi, 0)], 1.0)
         target = s_e * u1
-        pos = np.searchsorted(self.skey, (rep * self.nb + block) * 2.0 + (1.0 - target),
-                              side="left")
+        pos = _search(self.skey, (rep * self.nb + block) * 2.0 + (1.0 - target), "left")
         g = pos - rep * self.g
         found = (g < self.g) & (fit.grid_block[np.minimum(g, self.g - 1)] == block)
         g = np.where(found, g, 0)
@@ -134,8 +144,8 @@ class _Semi:
         cs, ce = self.cs[g], self.ce[g]
         base = np.where(cs > 0, self.dcum[rep, np.maximum(cs - 1, 0)], 0.0)
         top = self.dcum[rep, np.maximum(ce - 1, 0)]
-        cell = np.searchsorted(self.dkey, rep * self.big2 + base + u2 * (top - base),
-                               side="right") - rep * self.c
+        cell = _search(self.dkey, rep * self.big2 + base + u2 * (top - base),
+                       "right") - rep * self.c
         cell = np.clip(cell, cs, np.maximum(ce - 1, cs))
         u = fit.grid_u[g]
         u = np.maximum(u - fit.shift[block], np.minimum(u, 1.0))
