@@ -36,6 +36,7 @@ COMMANDS: dict[str, Command] = {
     "report": Command("pace_analysis.reports", "build per-authority HTML reports and the index"),
     "audit": Command("pace_analysis.audit", "check that no suppressed count of a run can be worked out"),
     "import": Command("pace_analysis.importers", "import an SSDA903 or CLAS-style extract"),
+    "whatif": Command("pace_analysis.whatif.command", "project a council's children if one stage were shorter"),
 }
 
 

@@ -384,9 +384,9 @@ def _waiting_table(waiting: np.ndarray, routes: list[str], start: pd.Timestamp) 
     full = np.concatenate([waiting, waiting.sum(axis=3, keepdims=True)], axis=3)
     b, s, d = (_interval(full[0]), _interval(full[1]), _interval(full[0] - full[1]))
     for y in range(waiting.shape[2]):
-        first = (start + pd.Timedelta(days=round(y * DAYS_PER_YEAR) + 1)).date()
+        first = (start + pd.DateOffset(years=y) + pd.Timedelta(days=1)).date()
         for o, lab in enumerate([*labels, "all"]):
-            rows.append({"year": y + 1, "from": first.isoformat(), "outcome": lab,
+            rows.append({"year": y + 1, "year_from": first.isoformat(), "outcome": lab,
                          "baseline": b[0][y, o], "scenario": s[0][y, o],
                          "saved": d[0][y, o], "saved_lower": d[1][y, o],
                          "saved_upper": d[2][y, o]})
