@@ -96,17 +96,19 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def _signed(x: float) -> str:
-    text = f"{100 * x:+.0f}"
-    return "0" if text in ("+0", "-0") else text
-
-
 def _points(d: float, lo: float, hi: float) -> str:
-    return f"{_signed(d)} points ({_signed(lo)} to {_signed(hi)})"
+    """'3 points higher (1 to 5)': never starting with a sign (a spreadsheet formula)."""
+    p = round(100 * d)
+    if p == 0:
+        what = "no change" if abs(d) < 1e-9 else \
+            f"under 1 point {'higher' if d > 0 else 'lower'}"
+    else:
+        what = f"{abs(p)} point{'s' if abs(p) != 1 else ''} {'higher' if p > 0 else 'lower'}"
+    return f"{what} ({round(100 * lo) + 0:d} to {round(100 * hi) + 0:d})"
 
 
 def _weeks(x: float) -> str:
-    return f"{10 * round(x / 10):,.0f}"
+    return f"{10 * round(x / 10) + 0:,d}"
 
 
 def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFAULT_THRESHOLD,
@@ -182,13 +184,14 @@ def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFA
             y = "1 year" if r.years == 1 else f"{r.years} years"
             rows.append((text.format(y=y), _pct(r.baseline), _pct(r.scenario),
                          _points(r.difference, r.difference_lower, r.difference_upper)))
-    w = res.waiting[res.waiting["outcome"] == "all"]
+    # child-weeks add up every group's weeks: shown only when no group is small
+    w = res.waiting[res.waiting["outcome"] == "all"] if not left_out else res.waiting.iloc[0:0]
     for r in w.itertuples():
         start = pd.Timestamp(r.year_from)
         rows.append((f"Child-weeks of waiting, year {r.year} ({start:%b %Y} to "
                      f"{start + pd.DateOffset(years=1) - pd.Timedelta(days=1):%b %Y})",
                      _weeks(r.baseline), _weeks(r.scenario),
-                     f"{_weeks(r.saved)} saved ({_weeks(r.saved_lower)} to "
+                     f"{_weeks(r.saved)} fewer ({_weeks(r.saved_lower)} to "
                      f"{_weeks(r.saved_upper)})"))
     notes = [
         f"'Permanent' counts every route (a return home, a kinship care order, a "
@@ -205,6 +208,7 @@ def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFA
         *caveats,
     ]
     if left_out:
-        notes.append(f"Rows about groups of fewer than {threshold} children are left out.")
+        notes.append(f"Rows about groups of fewer than {threshold} children, and the "
+                     "child-weeks of waiting (which add up every group), are left out.")
     return WhatIfSection(pd.DataFrame(rows, columns=list(TABLE_COLUMNS)), heading, notes,
                          stage, res)
