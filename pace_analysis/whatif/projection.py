@@ -123,6 +123,44 @@ class WhatIf:
     stage_children: int = 0
     notes: list[str] = field(default_factory=list)
 
+    def permanence_table(self, route: str = "permanence") -> pd.DataFrame:
+        """Readable table of the share reaching permanence (percent, one decimal).
+
+        Parameters
+        ----------
+        route : str
+            ``"permanence"`` (any route) or a route code.
+        """
+        s = self.shares[self.shares["route"] == route]
+        if s.empty:
+            raise PaceError(f"no route {route!r}; routes are {sorted(set(self.shares['route']))}")
+        pops = {"new": "starting to be looked after", "in_care": "in care at the start"}
+
+        def pct(a, lo, hi):
+            return [f"{100 * x:.1f}% ({100 * y:.1f} to {100 * z:.1f})"
+                    for x, y, z in zip(a, lo, hi, strict=True)]
+
+        return pd.DataFrame({
+            "Children": s["population"].map(pops).to_numpy(),
+            "Within (years)": s["years"].to_numpy(),
+            "As things are": pct(s["baseline"], s["baseline_lower"], s["baseline_upper"]),
+            "With the change": pct(s["scenario"], s["scenario_lower"], s["scenario_upper"]),
+            "Difference (points)": [f"{100 * x:+.1f} ({100 * y:+.1f} to {100 * z:+.1f})"
+                                    for x, y, z in zip(s["difference"], s["difference_lower"],
+                                                       s["difference_upper"], strict=True)],
+        })
+
+    def waiting_table(self) -> pd.DataFrame:
+        """Readable table of child-weeks of waiting saved, by year and outcome reached."""
+        w = self.waiting.pivot(index=["year", "year_from"], columns="outcome", values="saved")
+        order = ["all", *[c for c in self.waiting["outcome"].unique() if c != "all"]]
+        w = w[order].round(0)
+        w.columns = [f"saved: {c}" for c in w.columns]
+        tot = self.waiting[self.waiting["outcome"] == "all"].set_index(["year", "year_from"])
+        w.insert(0, "as things are", tot["baseline"].round(0))
+        w.insert(1, "with the change", tot["scenario"].round(0))
+        return w.reset_index()
+
 
 @dataclass
 class _Population:
