@@ -43,7 +43,7 @@ def test_published_cells_are_rounded_and_hold_no_counts(section):
         assert (values % 10 == 0).all() and (values > 0).all()
     # nothing a spreadsheet would run as a formula
     assert not t.map(lambda v: str(v)[:1] in "+-=@").to_numpy().any()
-    assert all(re.search(r"\(\d+ to \d+\)$", v) for v in t["Difference (95% interval)"])
+    assert all(re.search(r"\([\d,]+ to [\d,]+\)$", v) for v in t["Difference (95% interval)"])
     text = " ".join(section.notes)
     assert "a model, not a forecast" in text.lower() and "stays as it has been" in text
 

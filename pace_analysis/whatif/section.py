@@ -111,6 +111,12 @@ def _weeks(x: float) -> str:
     return f"{10 * round(x / 10) + 0:,d}"
 
 
+def _fewer(x: float) -> str:
+    if _weeks(x) == "0":
+        return "no change" if abs(x) < 1e-9 else ("under 10 fewer" if x > 0 else "under 10 more")
+    return f"{_weeks(abs(x))} {'fewer' if x > 0 else 'more'}"
+
+
 def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFAULT_THRESHOLD,
                       weeks: float = 8.0, replicates: int = REPORT_REPLICATES, seed: int = 0
                       ) -> WhatIfSection:
@@ -191,7 +197,7 @@ def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFA
         rows.append((f"Child-weeks of waiting, year {r.year} ({start:%b %Y} to "
                      f"{start + pd.DateOffset(years=1) - pd.Timedelta(days=1):%b %Y})",
                      _weeks(r.baseline), _weeks(r.scenario),
-                     f"{_weeks(r.saved)} fewer ({_weeks(r.saved_lower)} to "
+                     f"{_fewer(r.saved)} ({_weeks(r.saved_lower)} to "
                      f"{_weeks(r.saved_upper)})"))
     notes = [
         f"'Permanent' counts every route (a return home, a kinship care order, a "
