@@ -128,3 +128,21 @@ def test_backtest_on_one_committed_council_is_finite_and_compared(committed):
             & (tab[["observed", "semi_markov", "markov"]] <= 1)).all().all()
     with pytest.raises(Exception, match="too early"):
         backtest(committed, [2023], ["Stirling"], reps=2)
+
+
+def test_n0_on_the_committed_hand_made_journeys():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "reference"))
+    from multistate_frames import HAND_START, hand_journeys
+
+    j = hand_journeys()
+    for col in j.columns:
+        if col.endswith("_date") or col == "date_of_birth":
+            j[col] = pd.to_datetime(j[col])
+    ds = Dataset(j, pd.DataFrame({"journey_id": pd.Series(dtype=str)}),
+                 meta={"window": {"start": HAND_START}})
+    tab = occupancy_check(ds, n=200_000, seed=4, times_days=(50, 100, 400, 1000))
+    exact = tab[tab["exact"]]
+    assert "at_home" in set(exact["state"]) and exact["aj"].max() > 0
+    assert (exact["z"].abs() < 4).all(), exact
