@@ -117,3 +117,33 @@ def test_markov_rates_are_moves_per_day_at_risk(stays):
     moves = ((stays.to == home) & m).sum()
     assert mk.rate[rec, home] == pytest.approx(moves / days)
     assert mk.rate.shape == (stays.n_blocks, len(stays.pathway.states))
+
+
+def test_split_by_plan_keeps_each_plan_on_its_own_stages():
+    from pace_analysis.whatif.hazards import split_by_plan
+
+    data, j = hand_transitions(), hand_journeys()
+    sp = split_by_plan(data, j)
+    pw = sp.data.pathway
+    tr = sp.data.transitions
+    plan = j.set_index("journey_id")["planned_route"]
+    # one row per stay, same times; later stages carry the journey's plan
+    assert len(tr) == len(data.transitions)
+    np.testing.assert_array_equal(tr["tstop"], data.transitions["tstop"])
+    for row in tr.itertuples():
+        for s in (str(row.from_state), str(row.to_state)):
+            if "|" in s:
+                assert s.split("|")[1] == plan[row.journey_id]
+    # the split states map back to the declared ones, and moves stay forward and allowed
+    base = [data.pathway.states[i] for i in sp.base_index]
+    assert [s.split("|")[0] for s in pw.states] == base
+    frm = tr["from_state"].cat.codes.to_numpy()
+    to = tr["to_state"].cat.codes.to_numpy()
+    moved = tr["to_state"].astype(str).to_numpy() != "censored"
+    assert pw.allowed[frm[moved], to[moved]].all()
+    assert not pw.allowed[pw.index("recommended|home"), pw.index("panel|adoption")]
+    # the sojourn clock is unchanged by the split
+    a = sojourn_stays(data, j)
+    b = sojourn_stays(sp.data, j)
+    np.testing.assert_array_equal(a.a, b.a)
+    np.testing.assert_array_equal(a.b, b.b)

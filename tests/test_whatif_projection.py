@@ -112,3 +112,12 @@ def test_stage_by_label_and_age_strata(dataset):
     r = what_if(dataset, COUNCIL, Scenario("Recommended, awaiting panel", weeks=6),
                 replicates=30, seed=1, by="age_group")
     assert (r.shares.query("route == 'permanence'")["difference"] >= 0).all()
+
+
+def test_hazards_by_state_only_also_keep_the_guarantees(dataset):
+    same = what_if(dataset, COUNCIL, Scenario("panel"), replicates=20, seed=6, by_plan=False)
+    assert (same.shares["difference"] == 0).all() and (same.waiting["saved"] == 0).all()
+    short = what_if(dataset, COUNCIL, Scenario("recommended", weeks=10), replicates=30, seed=6,
+                    by_plan=False)
+    perm = short.shares[short.shares["route"] == "permanence"]
+    assert (perm["difference_lower"] >= 0).all() and (perm["difference"] > 0).any()

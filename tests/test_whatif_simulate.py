@@ -79,7 +79,7 @@ def test_a_time_shift_moves_each_path_earlier_on_the_same_route(stays):
     u = np.random.default_rng(6).random((N, nt, 2))
     base = simulate(fit, _start(acc, -1), u, nt)
     short = simulate(with_intervention(fit, rec, nt, shift_days=56), _start(acc, -1), u, nt,
-                     Switch(rec, 0.0, fit.n_blocks))
+                     Switch((rec,), 0.0, fit.n_blocks))
     np.testing.assert_array_equal(base.outcome, short.outcome)
     done = np.isfinite(base.end_day)
     assert (short.end_day[done] <= base.end_day[done]).all()
@@ -89,7 +89,7 @@ def test_a_time_shift_moves_each_path_earlier_on_the_same_route(stays):
     np.testing.assert_array_equal(short.end_day[~went & done], base.end_day[~went & done])
     # the change applies only from its date: a date after everyone's entry changes nothing
     late = simulate(with_intervention(fit, rec, nt, shift_days=56), _start(acc, -1), u, nt,
-                    Switch(rec, 1e9, fit.n_blocks))
+                    Switch((rec,), 1e9, fit.n_blocks))
     np.testing.assert_array_equal(late.end_day, base.end_day)
 
 

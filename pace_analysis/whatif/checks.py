@@ -33,6 +33,7 @@ from pace_analysis.whatif.hazards import (
     fit_markov,
     fit_sojourn,
     sojourn_stays,
+    split_by_plan,
     with_intervention,
 )
 from pace_analysis.whatif.projection import _in_care, open_rows
@@ -41,7 +42,7 @@ from pace_analysis.whatif.simulate import Start, Switch, simulate
 
 def occupancy_check(dataset: Dataset, authority: str | None = None, *,
                     times_days: Sequence[float] = (182, 365, 730, 1461),
-                    n: int = 100_000, seed: int = 0) -> pd.DataFrame:
+                    n: int = 100_000, seed: int = 0, by_plan: bool = False) -> pd.DataFrame:
     """N = 0 simulation of a cohort from day 0 against the Aalen–Johansen occupancy.
 
     Parameters
@@ -56,6 +57,9 @@ def occupancy_check(dataset: Dataset, authority: str | None = None, *,
         Simulated children (Monte Carlo error about ``sqrt(p (1 - p) / n)``).
     seed : int
         Seed.
+    by_plan : bool
+        Simulate with the stages from the recommendation on split by planned route
+        (compared state by state after merging the plans back).
 
     Returns
     -------
@@ -69,33 +73,43 @@ def occupancy_check(dataset: Dataset, authority: str | None = None, *,
     pw = data.pathway
     nt = pw.n_transient
     aj = fit_groups(data)[0][1]
-    stays = sojourn_stays(data, ds.journeys)
+    sim_data, base_index = data, np.arange(len(pw.states))
+    if by_plan:
+        split = split_by_plan(data, ds.journeys)
+        sim_data, base_index = split.data, split.base_index
+    snt = sim_data.pathway.n_transient
+    stage_of_state = base_index[:snt]
+    stays = sojourn_stays(sim_data, ds.journeys)
     fit = fit_sojourn(stays)
     rng = np.random.default_rng(seed)
     first = rng.choice(len(pw.states), size=n, p=aj.p0 / aj.p0.sum())
-    if (first >= nt).any():
-        raise PaceError("the initial distribution puts children in an outcome at day 0")
+    if (first >= nt).any() or (first >= pw.transient.index("recommended")).any():
+        raise PaceError("the initial distribution puts children beyond the first stages")
     z0 = np.zeros(n, np.int64)
     start = Start(z0, first, z0, np.full(n, -1.0), np.zeros(n), np.zeros(n))
-    # the scenario machinery with a change of zero, on every state in turn
+    # the scenario machinery with a change of zero, on every stage in turn
     paths = None
     u = rng.random((n, nt, 2))
     for k in range(nt):
-        scen = with_intervention(fit, k, nt, shift_days=0.0, hazard_ratio=1.0)
-        p = simulate(scen, start, u, nt, Switch(k, 0.0, fit.n_blocks))
+        ks = tuple(int(i) for i in np.flatnonzero(stage_of_state == k))
+        scen = with_intervention(fit, ks, snt, shift_days=0.0, hazard_ratio=1.0)
+        p = simulate(scen, start, u, snt, Switch(ks, 0.0, fit.n_blocks),
+                     stage_of_state=stage_of_state)
         if paths is None:
             paths = p
         elif not (np.array_equal(p.outcome, paths.outcome)
                   and np.array_equal(p.end_day, paths.end_day)):
             raise PaceError(f"internal error: a zero change to {pw.states[k]} changed paths")
-    day0_only = np.array([np.all(stays.entry_day[stays.state == k] == 0) for k in range(nt)])
+    day0_only = np.array([np.all(stays.entry_day[stage_of_state[stays.state] == k] == 0)
+                          for k in range(nt)])
     rows = []
     t = np.asarray(times_days, dtype=float)
     p_aj = aj.pstate_at(t)
     se = aj.std_err(t)
     for i, tt in enumerate(t):
-        s = paths.state_at(tt, nt)
-        sim = np.bincount(s[s >= 0], minlength=len(pw.states)) / n
+        s = paths.state_at(tt, snt)
+        s = base_index[s[s >= 0]]
+        sim = np.bincount(s, minlength=len(pw.states)) / n
         for k, state in enumerate(pw.states):
             mc = np.sqrt(max(sim[k] * (1 - sim[k]), 1.0 / n) / n)
             rows.append({"state": state, "time_days": tt, "aj": p_aj[i, k], "aj_se": se[i, k],
@@ -150,8 +164,10 @@ def backtest(dataset: Dataset, years: Sequence[int], authorities: Sequence[str] 
     Returns
     -------
     pandas.DataFrame
-        ``authority, year, population, horizon, n, observed, semi_markov, markov``:
-        ``population`` is ``"in_care"`` or ``"next_cohort"``; shares.
+        ``authority, year, population, horizon, n, observed, semi_markov,
+        semi_markov_plan, markov``: ``population`` is ``"in_care"`` or ``"next_cohort"``;
+        shares. ``semi_markov_plan`` splits the stages from the recommendation on by
+        planned route (:func:`~pace_analysis.whatif.hazards.split_by_plan`).
     """
     auths = list(authorities) if authorities is not None else dataset.authorities
     extract = pd.to_datetime(dataset.journeys["extract_date"]).max()
@@ -175,6 +191,12 @@ def backtest(dataset: Dataset, years: Sequence[int], authorities: Sequence[str] 
             semi = fit_sojourn(sojourn_stays(data, past.journeys))
             strat = sojourn_stays(data, past.journeys, by="age_group")
             markov = fit_markov(strat)
+            split = split_by_plan(data, past.journeys)
+            plan_stays = sojourn_stays(split.data, past.journeys)
+            plan_fit = fit_sojourn(plan_stays)
+            plan_pop = _in_care(plan_stays, cut)
+            snt = split.data.pathway.n_transient
+            plan_perm = np.array([split.data.pathway.states.index(r) for r in pw.permanence])
             pop = _in_care(strat, cut)
             ids = strat.journey_ids[strat.journey[open_rows(strat, cut)]]
             fr = frame_full.loc[ids]
@@ -189,10 +211,14 @@ def backtest(dataset: Dataset, years: Sequence[int], authorities: Sequence[str] 
                               pop.la_offset, perm_codes, nt, horizons, True, reps, rng)
             p_mk = _predict(markov, pop.state, pop.stratum, pop.elapsed, pop.entry_day,
                             pop.la_offset, perm_codes, nt, horizons, True, reps, rng)
+            p_plan = _predict(plan_fit, plan_pop.state, zeros, plan_pop.elapsed,
+                              plan_pop.entry_day, plan_pop.la_offset, plan_perm, snt, horizons,
+                              True, reps, rng)
             for i, h in enumerate(horizons):
                 rows.append({"authority": a, "year": int(y), "population": "in_care",
                              "horizon": h, "n": pop.n_in_care, "observed": obs_ic[i],
-                             "semi_markov": p_semi[i], "markov": p_mk[i]})
+                             "semi_markov": p_semi[i], "semi_markov_plan": p_plan[i],
+                             "markov": p_mk[i]})
             # next year's entrants, as they began (first state, age band)
             la_all = pd.to_datetime(full_stays.la_date)
             nxt = np.flatnonzero((la_all > cut) & (la_all <= cut + pd.DateOffset(years=1)))
@@ -207,10 +233,14 @@ def backtest(dataset: Dataset, years: Sequence[int], authorities: Sequence[str] 
             p_mk = _predict(markov, fs, full_stays.journey_stratum[nxt], np.full(m, -1.0),
                             np.zeros(m), np.zeros(m), perm_codes, nt, horizons, False, reps,
                             rng)
+            p_plan = _predict(plan_fit, fs, np.zeros(m, np.int64), np.full(m, -1.0),
+                              np.zeros(m), np.zeros(m), plan_perm, snt, horizons, False, reps,
+                              rng)
             for i, h in enumerate(horizons):
                 rows.append({"authority": a, "year": int(y), "population": "next_cohort",
                              "horizon": h, "n": m, "observed": obs_nc[i],
-                             "semi_markov": p_semi[i], "markov": p_mk[i]})
+                             "semi_markov": p_semi[i], "semi_markov_plan": p_plan[i],
+                             "markov": p_mk[i]})
     return pd.DataFrame(rows)
 
 
@@ -220,18 +250,23 @@ def backtest_summary(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per population and horizon: ``councils x years``, the observed mean,
-        ``semi_markov_mae, markov_mae, semi_markov_bias, markov_bias`` and the ratio of
-        the two errors.
+        One row per population and horizon: ``cases`` (councils x years), the observed
+        mean, then for each model (``semi_markov``, ``semi_markov_plan`` when present,
+        ``markov``) ``<model>_mae_pp`` and ``<model>_bias_pp``, and ``mae_ratio``: the
+        semi-Markov model's error over the Markov baseline's.
     """
-    t = table.dropna(subset=["observed", "semi_markov", "markov"])
+    models = [m for m in ("semi_markov", "semi_markov_plan", "markov") if m in table.columns]
+    t = table.dropna(subset=["observed", *models])
     out = []
     for (pop, h), sub in t.groupby(["population", "horizon"], sort=False):
-        es = 100 * (sub["semi_markov"] - sub["observed"])
-        em = 100 * (sub["markov"] - sub["observed"])
-        out.append({"population": pop, "horizon_years": h, "cases": len(sub),
-                    "observed_mean_pct": 100 * sub["observed"].mean(),
-                    "semi_markov_mae_pp": es.abs().mean(), "markov_mae_pp": em.abs().mean(),
-                    "semi_markov_bias_pp": es.mean(), "markov_bias_pp": em.mean(),
-                    "mae_ratio": es.abs().mean() / em.abs().mean()})
+        row = {"population": pop, "horizon_years": h, "cases": len(sub),
+               "observed_mean_pct": 100 * sub["observed"].mean()}
+        err = {m: 100 * (sub[m] - sub["observed"]) for m in models}
+        row.update({f"{m}_mae_pp": e.abs().mean() for m, e in err.items()})
+        row.update({f"{m}_bias_pp": e.mean() for m, e in err.items()})
+        row["mae_ratio"] = err["semi_markov"].abs().mean() / err["markov"].abs().mean()
+        if "semi_markov_plan" in err:
+            row["plan_mae_ratio"] = (err["semi_markov_plan"].abs().mean()
+                                     / err["markov"].abs().mean())
+        out.append(row)
     return pd.DataFrame(out)

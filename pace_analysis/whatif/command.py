@@ -42,6 +42,9 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--by", default=None, choices=[None, "age_group"],
                         help="stratify the hazards (default: by state only)")
+    parser.add_argument("--no-plan", action="store_true",
+                        help="do not split the stages from the recommendation on by planned "
+                             "route (hazards by state only)")
     parser.add_argument("--csv", metavar="FOLDER", default=None,
                         help="also write the two tables as CSV files in FOLDER")
 
@@ -66,7 +69,7 @@ def run_cli(args: argparse.Namespace) -> int:
               "baseline)")
     ds = read_dataset(Path(args.path))
     r = what_if(ds, args.authority, scenario, replicates=args.replicates, seed=args.seed,
-                by=args.by)
+                by=args.by, by_plan=not args.no_plan)
     for note in r.notes:
         print(note)
     print()

@@ -29,6 +29,7 @@ on time in state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -290,29 +291,42 @@ def fit_sojourn(stays: SojournStays, weights: np.ndarray | None = None) -> Sojou
                       np.zeros(nb), np.arange(nb) % nt)
 
 
-def with_intervention(fit: SojournFit, state: int, n_transient: int, *, shift_days: float = 0.0,
-                      hazard_ratio: float = 1.0, left_care: int | None = None) -> SojournFit:
-    """Append, for each stratum, a copy of *state*'s block changed by an intervention.
+def with_intervention(fit: SojournFit, state: int | Sequence[int], n_transient: int, *,
+                      shift_days: float = 0.0, hazard_ratio: float = 1.0,
+                      left_care: int | None = None) -> SojournFit:
+    """Append, for each stratum, a copy of each of *state*'s blocks changed by an intervention.
 
-    The copy of block ``b`` is block ``fit.n_blocks + b // n_transient``. Its sojourns are
-    shortened by ``shift_days`` (with a floor: a sojourn is never made shorter than one
-    day, or zero days when it was zero), and its hazards of moving along the pathway
-    (every move but ``left_care``) are multiplied by ``hazard_ratio`` (the total hazard
-    capped at 1 with the moves kept in proportion). Hazards of leaving care are kept.
+    With ``states = [state]`` (or a sequence) and ``S`` strata, the copy of state
+    ``states[j]`` in stratum ``g`` is block ``fit.n_blocks + j * S + g`` (see
+    :class:`~pace_analysis.whatif.simulate.Switch`). Its sojourns are shortened by
+    ``shift_days`` (with a floor: a sojourn is never made shorter than one day, or zero
+    days when it was zero), and its hazards of moving along the pathway (every move but
+    ``left_care``) are multiplied by ``hazard_ratio`` (the total hazard capped at 1 with
+    the moves kept in proportion). Hazards of leaving care are kept.
 
     Returns
     -------
     SojournFit
-        With ``n_blocks + strata`` blocks; the first ``n_blocks`` unchanged.
+        With ``n_blocks + len(states) * S`` blocks; the first ``n_blocks`` unchanged.
     """
     if hazard_ratio <= 0 or not np.isfinite(hazard_ratio):
         raise PaceError(f"the hazard ratio must be a positive number; got {hazard_ratio}")
     if shift_days < 0:
         raise PaceError(f"the shift must be zero or more days; got {shift_days}")
+    states = [int(state)] if np.ndim(state) == 0 else [int(x) for x in state]
     strata = fit.n_blocks // n_transient
-    src = [s * n_transient + state for s in range(strata)]
+    out = fit
+    for st in states:
+        out = _copy_blocks(out, [g * n_transient + st for g in range(strata)], st,
+                           shift_days, hazard_ratio, left_care)
+    return out
+
+
+def _copy_blocks(fit: SojournFit, src: list[int], state: int, shift_days: float,
+                 hazard_ratio: float, left_care: int | None) -> SojournFit:
+    """Append changed copies of blocks *src* as blocks ``fit.n_blocks + i``."""
     g_sel = np.flatnonzero(np.isin(fit.grid_block, src))
-    new_block = fit.n_blocks + fit.grid_block[g_sel] // n_transient
+    new_block = fit.n_blocks + np.searchsorted(np.asarray(src), fit.grid_block[g_sel])
     c_sel = np.flatnonzero(np.isin(fit.cell_grid, g_sel))
     remap = np.full(len(fit.grid_u), -1)
     remap[g_sel] = len(fit.grid_u) + np.arange(len(g_sel))
@@ -326,18 +340,18 @@ def with_intervention(fit: SojournFit, state: int, n_transient: int, *, shift_da
         with np.errstate(divide="ignore", invalid="ignore"):
             over = np.where(tot > fit.n_risk, fit.n_risk / tot, 1.0)
         d_new *= over[:, fit.cell_grid[c_sel]]
-    grid_block = np.concatenate([fit.grid_block, new_block])
-    grid_u = np.concatenate([fit.grid_u, fit.grid_u[g_sel]])
-    n_risk = np.concatenate([fit.n_risk, fit.n_risk[:, g_sel]], axis=1)
-    cell_grid = np.concatenate([fit.cell_grid, remap[fit.cell_grid[c_sel]]])
-    cell_to = np.concatenate([fit.cell_to, fit.cell_to[c_sel]])
-    d = np.concatenate([fit.d, d_new], axis=1)
-    # keep grid sorted by block then day, cells by grid point (new blocks are last: sorted)
-    shift = np.concatenate([fit.shift, np.full(strata, float(shift_days))])
-    sob = np.concatenate([fit.state_of_block, np.full(strata, state)])
-    return replace(fit, n_blocks=fit.n_blocks + strata, grid_block=grid_block, grid_u=grid_u,
-                   cell_grid=cell_grid, cell_to=cell_to, n_risk=n_risk, d=d, shift=shift,
-                   state_of_block=sob)
+    # new blocks come last, in order: grid stays sorted by block then day
+    n_new = len(src)
+    return replace(
+        fit, n_blocks=fit.n_blocks + n_new,
+        grid_block=np.concatenate([fit.grid_block, new_block]),
+        grid_u=np.concatenate([fit.grid_u, fit.grid_u[g_sel]]),
+        cell_grid=np.concatenate([fit.cell_grid, remap[fit.cell_grid[c_sel]]]),
+        cell_to=np.concatenate([fit.cell_to, fit.cell_to[c_sel]]),
+        n_risk=np.concatenate([fit.n_risk, fit.n_risk[:, g_sel]], axis=1),
+        d=np.concatenate([fit.d, d_new], axis=1),
+        shift=np.concatenate([fit.shift, np.full(n_new, float(shift_days))]),
+        state_of_block=np.concatenate([fit.state_of_block, np.full(n_new, state)]))
 
 
 @dataclass(frozen=True)
@@ -365,3 +379,96 @@ def fit_markov(stays: SojournStays) -> MarkovFit:
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(exposure[:, None] > 0, moves / exposure[:, None], 0.0)
     return MarkovFit(rate, nb)
+
+
+#: Plan of a journey with a recommendation but no planned route recorded.
+UNPLANNED = "unplanned"
+
+
+@dataclass(frozen=True)
+class PlanSplit:
+    """A pathway whose stages from the recommendation on are split by the planned route.
+
+    Attributes
+    ----------
+    data : PathwayData
+        The long form on the split pathway (states ``"recommended|adoption"``, ...).
+    base : Pathway
+        The pathway before the split.
+    base_index : ndarray of int
+        For each state of the split pathway, its state in *base*.
+    """
+
+    data: PathwayData
+    base: Pathway
+    base_index: np.ndarray
+
+
+def split_by_plan(data: PathwayData, journeys: pd.DataFrame) -> PlanSplit:
+    """Split the stages from the permanence recommendation on by the planned route.
+
+    The plan is known from the recommendation (``planned_route``), so from then on a
+    child's stages have the plan's own sojourn hazards: the move into
+    ``recommended|<plan>`` is one cause-specific move out of the stage before, and what
+    follows depends on the plan. Stages before the recommendation are not split.
+
+    Parameters
+    ----------
+    data : PathwayData
+        Long form on the declared pathway.
+    journeys : pandas.DataFrame
+        The journeys table (for ``planned_route``).
+
+    Returns
+    -------
+    PlanSplit
+    """
+    pw = data.pathway
+    tr = data.transitions
+    first_split = pw.transient.index("recommended")
+    j = journeys.set_index(journeys["journey_id"].astype(str))
+    plan = j["planned_route"].astype(object).where(j["planned_route"].notna(), UNPLANNED)
+    row_plan = plan.loc[tr["journey_id"].astype(str).to_numpy()].astype(str).to_numpy()
+    seen = set(row_plan[tr["from_state"].cat.codes.to_numpy() >= first_split])
+    seen |= set(row_plan[np.isin(tr["to_state"].astype(str).to_numpy(),
+                                 pw.transient[first_split:])])
+    plans = [p for p in (*pw.permanence, UNPLANNED) if p in seen] or [UNPLANNED]
+    transient = list(pw.transient[:first_split])
+    stage = list(range(first_split))
+    plan_of = [None] * first_split
+    for k in range(first_split, pw.n_transient):
+        for p in plans:
+            transient.append(f"{pw.transient[k]}|{p}")
+            stage.append(k)
+            plan_of.append(p)
+    states = tuple(transient) + pw.outcomes
+    nt = len(transient)
+    base_index = np.array(stage + [pw.states.index(s) for s in pw.outcomes])
+    allowed = np.zeros((len(states), len(states)), dtype=bool)
+    for h in range(nt):
+        for k in range(len(states)):
+            bh, bk = base_index[h], base_index[k]
+            if not pw.allowed[bh, bk]:
+                continue
+            if k < nt and plan_of[h] is not None and plan_of[k] != plan_of[h]:
+                continue
+            allowed[h, k] = True
+    labels = {s: pw.labels[pw.states[base_index[i]]] + (f" ({plan_of[i]} plan)"
+                                                         if i < nt and plan_of[i] else "")
+              for i, s in enumerate(states)}
+    milestones = {s: pw.milestones[pw.states[base_index[i]]] for i, s in enumerate(transient)}
+    split = Pathway(states, labels, milestones, nt, allowed, pw.route_set)
+
+    def recode(col: pd.Series, extra: tuple[str, ...]) -> pd.Categorical:
+        name = col.astype(str).to_numpy()
+        code = np.array([pw.states.index(s) if s in pw.states else -1 for s in name])
+        out = name.astype(object)
+        late = (code >= first_split) & (code < pw.n_transient)
+        out[late] = [f"{n}|{p}" if p in plans else f"{n}|{UNPLANNED}"
+                     for n, p in zip(name[late], row_plan[late], strict=True)]
+        return pd.Categorical(out, categories=[*states, *extra])
+
+    t2 = tr.copy()
+    t2["from_state"] = recode(tr["from_state"], ())
+    t2["to_state"] = recode(tr["to_state"], (CENSORED,))
+    return PlanSplit(PathwayData(t2, split, list(data.problems)), pw, base_index)

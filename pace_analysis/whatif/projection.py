@@ -41,6 +41,7 @@ from pace_analysis.whatif.hazards import (
     SojournStays,
     fit_sojourn,
     sojourn_stays,
+    split_by_plan,
     with_intervention,
 )
 from pace_analysis.whatif.simulate import Paths, Start, Switch, simulate
@@ -227,6 +228,7 @@ def what_if(
     seed: int = 0,
     horizon_years: int = 4,
     by: str | None = None,
+    by_plan: bool = True,
     bootstrap: bool = True,
 ) -> WhatIf:
     """Project the council's children with and without a change to one stage.
@@ -247,6 +249,10 @@ def what_if(
         Projection years for new entrants and for the child-weeks of waiting.
     by : str, optional
         Stratify the hazards (e.g. ``"age_group"``).
+    by_plan : bool
+        Split (default) the stages from the permanence recommendation on by the planned route
+        (:func:`~pace_analysis.whatif.hazards.split_by_plan`): each plan's stages get their
+        own hazards, and the move into a recommendation is a move to that plan's stage.
     bootstrap : bool
         Refit the hazards on a bootstrap of journeys in each replicate (else Monte Carlo
         only, from the fit to the data).
@@ -273,8 +279,16 @@ def what_if(
                             f"{', '.join(dataset.authorities[:3])})")
         ds = dataset.for_authority(authority)
     data = pathway_transitions(ds)
+    k0 = check_scenario(scenario, data.pathway)
+    stage_of_state = None
+    if by_plan:
+        split = split_by_plan(data, ds.journeys)
+        data, stage_of_state = split.data, split.base_index[:split.data.pathway.n_transient]
+        ks = tuple(int(i) for i in np.flatnonzero(stage_of_state == k0))
+    else:
+        ks = (k0,)
     pw = data.pathway
-    k = check_scenario(scenario, pw)
+    n_stages = pw.n_transient if stage_of_state is None else int(stage_of_state.max()) + 1
     stays = sojourn_stays(data, ds.journeys, by=by)
     start = pd.to_datetime(ds.journeys["extract_date"]).max().normalize()
     d_off = 0.0
@@ -305,7 +319,7 @@ def what_if(
         sub = np.random.default_rng(rng.integers(2**63))
         w = sub.poisson(1.0, (rr, stays.n_journeys)).astype(float) if bootstrap else None
         base_fit = fit_sojourn(stays, w)
-        scen_fit = with_intervention(base_fit, k, nt, shift_days=7.0 * scenario.weeks,
+        scen_fit = with_intervention(base_fit, ks, nt, shift_days=7.0 * scenario.weeks,
                                      hazard_ratio=scenario.hazard_ratio,
                                      left_care=pw.states.index(pw.outcomes[-1]))
         pick = recent[sub.integers(0, len(recent), (rr, n_new))] if n_new else \
@@ -324,22 +338,20 @@ def what_if(
                                       np.zeros((rr, n_new))], axis=1).ravel(),
             la_offset=np.concatenate([np.tile(pop.la_offset, (rr, 1)), arrive], axis=1).ravel(),
         )
+        n_strata = len(stays.strata)
+        switch = Switch(ks, d_off, base_fit.n_blocks, n_strata)
         # a new entrant starting in the changed stage enters it on its first day
-        switch = Switch(k, d_off, base_fit.n_blocks)
-        st_s = st
-        new_in_k = (st.state == k) & (st.elapsed < 0) & (st.la_offset >= d_off)
-        u = sub.random((len(st), nt, 2))
-        paths = [simulate(base_fit, st, u, nt)]
-        if new_in_k.any():
-            st_s = _switched(st, new_in_k, base_fit.n_blocks, nt)
-        paths.append(simulate(scen_fit, st_s, u, nt, switch))
+        st_s = _switched(st, switch, d_off)
+        u = sub.random((len(st), n_stages, 2))
+        paths = [simulate(base_fit, st, u, nt, stage_of_state=stage_of_state),
+                 simulate(scen_fit, st_s, u, nt, switch, stage_of_state=stage_of_state)]
         for s, p in enumerate(paths):
             out = _outcome_index(p, routes, nt)
             _summarise(p, out, st, rr, n_child, pop.n_in_care, perm_idx, nt, horizon_years,
                        shares[s, :, r0:r0 + rr], waiting[s, r0:r0 + rr], n_out)
         if r0 == 0:
-            entered_k = ~np.isnan(paths[1].entered[:, k]) & \
-                (st.la_offset + np.nan_to_num(paths[1].entered[:, k], nan=-1e9) >= d_off)
+            ent = paths[1].entered[:, list(ks)]
+            entered_k = (st.la_offset[:, None] + np.nan_to_num(ent, nan=-1e12) >= d_off).any(1)
             stage_seen = float(entered_k.reshape(rr, n_child).sum(axis=1).mean())
     return WhatIf(_shares_table(shares, pw), _waiting_table(waiting, routes, start),
                   start, pop.n_in_care, n_new, replicates, scenario,
@@ -347,10 +359,16 @@ def what_if(
                                                  replicates, bootstrap))
 
 
-def _switched(st: Start, mask: np.ndarray, first_block: int, nt: int) -> Start:
-    """Start with the changed block for new entrants who begin in the changed stage."""
-    return Start(st.rep, st.state, st.stratum, st.elapsed, st.entry_day, st.la_offset,
-                 np.where(mask, first_block + st.stratum, -1))
+def _switched(st: Start, switch: Switch, d_off: float) -> Start:
+    """Start in the changed block for new entrants who begin in a changed state."""
+    block = np.full(len(st), -1)
+    new = (st.elapsed < 0) & (st.la_offset >= d_off)
+    for j, s in enumerate(switch.states):
+        on = new & (st.state == s)
+        block = np.where(on, switch.first_block + j * switch.n_strata + st.stratum, block)
+    if not (block >= 0).any():
+        return st
+    return Start(st.rep, st.state, st.stratum, st.elapsed, st.entry_day, st.la_offset, block)
 
 
 def _outcome_index(p: Paths, routes: list[str], nt: int) -> np.ndarray:

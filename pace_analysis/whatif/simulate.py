@@ -86,12 +86,14 @@ class Start:
 
 @dataclass(frozen=True)
 class Switch:
-    """An intervention: children entering *state* on or after *from_offset* (days since
-    the projection's start) use block ``first_block + stratum`` instead."""
+    """An intervention: children entering ``states[j]`` on or after *from_offset* (days
+    since the projection's start) use block ``first_block + j * n_strata + stratum``
+    (the copies :func:`~pace_analysis.whatif.hazards.with_intervention` appends)."""
 
-    state: int
+    states: tuple[int, ...]
     from_offset: float
     first_block: int
+    n_strata: int = 1
 
 
 def _search(a: np.ndarray, q: np.ndarray, side: str) -> np.ndarray:
@@ -175,7 +177,8 @@ class _Markov:
 
 
 def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
-             n_transient: int, switch: Switch | None = None) -> Paths:
+             n_transient: int, switch: Switch | None = None,
+             stage_of_state: np.ndarray | None = None) -> Paths:
     """Simulate every child from its start to absorption.
 
     Parameters
@@ -184,12 +187,15 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
         Semi-Markov sojourn hazards (one or many replicates) or the Markov baseline.
     start : Start
         Where each child starts.
-    uniforms : ndarray, shape (N, n_transient, 2)
-        Uniforms in (0, 1) for each child and state: the sojourn, then the move.
+    uniforms : ndarray, shape (N, n_stages, 2)
+        Uniforms in (0, 1) for each child and stage: the sojourn, then the move.
     n_transient : int
         Number of transient states.
     switch : Switch, optional
         Intervention: which children use the changed block.
+    stage_of_state : ndarray of int, optional
+        Stage (column of *uniforms*) of each transient state; default the state itself.
+        States split by plan share their stage's uniforms (common random numbers).
 
     Returns
     -------
@@ -211,11 +217,12 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
     rep = start.rep.astype(np.int64)
     stratum = start.stratum.astype(np.int64)
     la = start.la_offset.astype(float)
+    stage = np.arange(n_transient) if stage_of_state is None else np.asarray(stage_of_state)
     for _ in range(n_transient + 1):
         if not len(idx):
             break
-        u, to = drawer.draw(rep, block, elapsed, uniforms[idx, state, 0],
-                            uniforms[idx, state, 1])
+        col = stage[state]
+        u, to = drawer.draw(rep, block, elapsed, uniforms[idx, col, 0], uniforms[idx, col, 1])
         day = day0 + u
         stuck = to < 0
         absorbed = ~stuck & (to >= n_transient)
@@ -228,8 +235,10 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
         state = to
         block = stratum * n_transient + to
         if switch is not None:
-            on = (to == switch.state) & (la + day >= switch.from_offset)
-            block = np.where(on, switch.first_block + stratum, block)
+            after = la + day >= switch.from_offset
+            for j, s in enumerate(switch.states):
+                on = (to == s) & after
+                block = np.where(on, switch.first_block + j * switch.n_strata + stratum, block)
         elapsed = np.zeros(len(idx))
         day0 = day
     return Paths(outcome, end_day, entered)
