@@ -107,8 +107,9 @@ def occupancy_check(dataset: Dataset, authority: str | None = None, *,
     p_aj = aj.pstate_at(t)
     se = aj.std_err(t)
     for i, tt in enumerate(t):
-        s = paths.state_at(tt, snt)
-        s = base_index[s[s >= 0]]
+        s = paths.state_at(tt, nt)
+        s = s[s >= 0]
+        s = np.where(s >= snt, base_index[np.minimum(s, len(base_index) - 1)], s)
         sim = np.bincount(s, minlength=len(pw.states)) / n
         for k, state in enumerate(pw.states):
             mc = np.sqrt(max(sim[k] * (1 - sim[k]), 1.0 / n) / n)

@@ -350,8 +350,8 @@ def what_if(
             _summarise(p, out, st, rr, n_child, pop.n_in_care, perm_idx, nt, horizon_years,
                        shares[s, :, r0:r0 + rr], waiting[s, r0:r0 + rr], n_out)
         if r0 == 0:
-            ent = paths[1].entered[:, list(ks)]
-            entered_k = (st.la_offset[:, None] + np.nan_to_num(ent, nan=-1e12) >= d_off).any(1)
+            ent = paths[1].entered[:, k0]
+            entered_k = st.la_offset + np.nan_to_num(ent, nan=-1e12) >= d_off
             stage_seen = float(entered_k.reshape(rr, n_child).sum(axis=1).mean())
     return WhatIf(_shares_table(shares, pw), _waiting_table(waiting, routes, start),
                   start, pop.n_in_care, n_new, replicates, scenario,

@@ -33,18 +33,19 @@ class Paths:
         Absorbing state reached, or ``-1``: still waiting beyond the data's longest stay.
     end_day : ndarray of float, shape (N,)
         Day (since becoming looked after) the outcome was reached (``inf`` if never).
-    entered : ndarray of float, shape (N, n_transient)
-        Day each transient state was entered (NaN if not visited; the first state's day
-        is its entry day as given).
+    entered : ndarray of float, shape (N, n_stages)
+        Day each stage (transient state, or group of states split by plan) was entered
+        (NaN if not visited; the first state's day is its entry day as given).
     """
 
     outcome: np.ndarray
     end_day: np.ndarray
     entered: np.ndarray
 
-    def state_at(self, day: float, n_transient: int) -> np.ndarray:
-        """State of each child on *day* (after that day's moves); ``-2`` if not yet started."""
-        ent = np.where(self.entered <= day, np.arange(n_transient)[None, :], -2)
+    def state_at(self, day: float, n_stages: int) -> np.ndarray:
+        """Stage of each child on *day* (after that day's moves), or the outcome reached
+        (its state code); ``-2`` if not yet started."""
+        ent = np.where(self.entered <= day, np.arange(n_stages)[None, :], -2)
         st = ent.max(axis=1)
         done = self.end_day <= day
         return np.where(done, self.outcome, st)
@@ -205,10 +206,11 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
     n = len(start)
     outcome = np.full(n, -1, dtype=np.int64)
     end_day = np.full(n, np.inf)
-    entered = np.full((n, n_transient), np.nan)
+    stage = np.arange(n_transient) if stage_of_state is None else np.asarray(stage_of_state)
+    entered = np.full((n, int(stage.max()) + 1), np.nan)
     idx = np.arange(n)
     state = start.state.astype(np.int64)
-    entered[idx, state] = start.entry_day
+    entered[idx, stage[state]] = start.entry_day
     block = start.stratum * n_transient + state
     if start.block is not None:
         block = np.where(start.block >= 0, start.block, block)
@@ -217,7 +219,6 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
     rep = start.rep.astype(np.int64)
     stratum = start.stratum.astype(np.int64)
     la = start.la_offset.astype(float)
-    stage = np.arange(n_transient) if stage_of_state is None else np.asarray(stage_of_state)
     for _ in range(n_transient + 1):
         if not len(idx):
             break
@@ -231,7 +232,7 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
         move = ~stuck & ~absorbed
         idx, to, day = idx[move], to[move], day[move]
         rep, stratum, la = rep[move], stratum[move], la[move]
-        entered[idx, to] = day
+        entered[idx, stage[to]] = day
         state = to
         block = stratum * n_transient + to
         if switch is not None:
