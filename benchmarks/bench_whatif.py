@@ -45,7 +45,8 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--years", type=int, nargs="+", default=[2012, 2015, 2018, 2021])
-    ap.add_argument("--councils", type=int, default=32, help="first N councils for (iii)")
+    ap.add_argument("--councils", type=int, default=32,
+                    help="first N councils for (iii); 0 skips it")
     args = ap.parse_args()
     pd.set_option("display.width", 160)
     ds = read_dataset(DATA)
@@ -85,6 +86,8 @@ def main() -> None:
                   f"{worst['sim']:.3f}), median {gap.median():.4f}")
 
     councils = ds.authorities[: args.councils]
+    if not councils:
+        return
     print(f"(iii) back-test: {len(councils)} councils x years {args.years}")
     table = backtest(ds, args.years, councils, reps=10, seed=1)
     summ = backtest_summary(table)
