@@ -104,3 +104,40 @@ def test_paths_only_move_forward_and_end_in_an_outcome(stays):
     ok = p.outcome >= 0
     assert ((p.outcome[ok] >= 6) & (p.outcome[ok] < len(stays.pathway.states))).all()
     assert (p.end_day[ok] >= ent[ok].min(axis=1)).all()
+
+
+@pytest.mark.parametrize("stage_name, hazard_ratio, shift", [("accommodated", 1.0, 70.0),
+                                                             ("recommended", 2.0, 0.0),
+                                                             ("application", 0.5, 30.0)])
+def test_rerunning_only_the_children_the_change_reaches_equals_rerunning_all(
+        stage_name, hazard_ratio, shift):
+    from pace_analysis.whatif.hazards import split_by_plan
+    from pace_analysis.whatif.projection import switched_start
+    from pace_analysis.whatif.simulate import rerun_from_stage
+
+    ds = read_dataset(DATA).for_authority("Stirling")
+    sp = split_by_plan(pathway_transitions(ds), ds.journeys)
+    st = sojourn_stays(sp.data, ds.journeys)
+    nt = sp.data.pathway.n_transient
+    sos = sp.base_index[:nt]
+    fit = fit_sojourn(st, np.random.default_rng(0).poisson(1.0, (3, st.n_journeys)).astype(float))
+    k0 = sp.base.transient.index(stage_name)
+    ks = tuple(int(i) for i in np.flatnonzero(sos == k0))
+    scen = with_intervention(fit, ks, nt, shift_days=shift, hazard_ratio=hazard_ratio)
+    switch = Switch(ks, 100.0, fit.n_blocks, 1)
+    rng = np.random.default_rng(8)
+    n = 30_000
+    new = rng.random(n) < 0.5  # half new entrants (day 0), half already in care
+    state = np.where(new, rng.integers(0, 2, n), rng.integers(0, nt, n))
+    start = Start(rng.integers(0, 3, n), state, np.zeros(n, np.int64),
+                  np.where(new, -1.0, rng.integers(0, 400, n).astype(float)),
+                  np.where(new, 0.0, rng.integers(0, 900, n).astype(float)),
+                  np.where(new, rng.uniform(0, 1400, n), -rng.uniform(900, 3000, n)))
+    u = rng.random((n, 6, 2))
+    base = simulate(fit, start, u, nt, stage_of_state=sos)
+    fast = rerun_from_stage(base, scen, start, u, nt, switch, k0, sos)
+    full = simulate(scen, switched_start(start, switch, 100.0), u, nt, switch, sos)
+    np.testing.assert_array_equal(fast.outcome, full.outcome)
+    np.testing.assert_array_equal(fast.end_day, full.end_day)
+    np.testing.assert_array_equal(fast.entered, full.entered)
+    assert not np.array_equal(fast.end_day, base.end_day)

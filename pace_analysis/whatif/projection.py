@@ -44,7 +44,7 @@ from pace_analysis.whatif.hazards import (
     split_by_plan,
     with_intervention,
 )
-from pace_analysis.whatif.simulate import Paths, Start, Switch, simulate
+from pace_analysis.whatif.simulate import Paths, Start, Switch, rerun_from_stage, simulate
 
 #: Horizons (years) of the shares reaching permanence.
 YEARS: tuple[int, ...] = (1, 2, 4)
@@ -340,11 +340,12 @@ def what_if(
         )
         n_strata = len(stays.strata)
         switch = Switch(ks, d_off, base_fit.n_blocks, n_strata)
-        # a new entrant starting in the changed stage enters it on its first day
-        st_s = _switched(st, switch, d_off)
         u = sub.random((len(st), n_stages, 2))
-        paths = [simulate(base_fit, st, u, nt, stage_of_state=stage_of_state),
-                 simulate(scen_fit, st_s, u, nt, switch, stage_of_state=stage_of_state)]
+        base_paths = simulate(base_fit, st, u, nt, stage_of_state=stage_of_state)
+        # the scenario differs only for children entering the stage from D: only they are
+        # simulated again (the same, child by child, as simulating everyone again)
+        paths = [base_paths, rerun_from_stage(base_paths, scen_fit, st, u, nt, switch, k0,
+                                              stage_of_state)]
         for s, p in enumerate(paths):
             out = _outcome_index(p, routes, nt)
             _summarise(p, out, st, rr, n_child, pop.n_in_care, perm_idx, nt, horizon_years,
@@ -359,7 +360,7 @@ def what_if(
                                                  replicates, bootstrap))
 
 
-def _switched(st: Start, switch: Switch, d_off: float) -> Start:
+def switched_start(st: Start, switch: Switch, d_off: float) -> Start:
     """Start in the changed block for new entrants who begin in a changed state."""
     block = np.full(len(st), -1)
     new = (st.elapsed < 0) & (st.la_offset >= d_off)
