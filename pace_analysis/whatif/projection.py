@@ -400,12 +400,12 @@ def _summarise(p: Paths, out: np.ndarray, st: Start, rr: int, n_child: int, n_in
             shares[which, :, 0, y] = shares[which, :, 1:, y].sum(axis=1)
     lo_c = np.maximum(la, 0.0)
     hi_c = la + end
-    oc = out.reshape(rr, n_child)
+    key = (np.arange(rr)[:, None] * n_out + out.reshape(rr, n_child)).ravel()
     for y in range(horizon):
         a, b = y * DAYS_PER_YEAR, (y + 1) * DAYS_PER_YEAR
         days = np.clip(np.minimum(hi_c, b) - np.maximum(lo_c, a), 0.0, None)
-        for o in range(n_out):
-            waiting[:, y, o] = np.where(oc == o, days, 0.0).sum(axis=1) / 7.0
+        waiting[:, y, :] = np.bincount(key, weights=days.ravel(),
+                                       minlength=rr * n_out).reshape(rr, n_out) / 7.0
 
 
 def _interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

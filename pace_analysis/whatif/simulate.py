@@ -232,6 +232,9 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
     rep = start.rep.astype(np.int64)
     stratum = start.stratum.astype(np.int64)
     la = start.la_offset.astype(float)
+    jmap = np.full(n_transient, -1, dtype=np.int64)  # changed state -> its copy's index
+    if switch is not None:
+        jmap[list(switch.states)] = np.arange(len(switch.states))
     for _ in range(n_transient + 1):
         if not len(idx):
             break
@@ -250,10 +253,9 @@ def simulate(model: SojournFit | MarkovFit, start: Start, uniforms: np.ndarray,
         state = to
         block = stratum * n_transient + to
         if switch is not None:
-            after = la + day >= switch.from_offset
-            for j, s in enumerate(switch.states):
-                on = (to == s) & after
-                block = np.where(on, switch.first_block + j * switch.n_strata + stratum, block)
+            j = jmap[to]
+            on = (j >= 0) & (la + day >= switch.from_offset)
+            block = np.where(on, switch.first_block + j * switch.n_strata + stratum, block)
         elapsed = np.zeros(len(idx))
         day0 = day
     return Paths(outcome, end_day, entered, entered_state)
