@@ -158,7 +158,8 @@ def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFA
         "council's data.",
         "The model follows each child from the stage they are in, counting the time they "
         "have already spent there, and draws how long each stage takes from how long it "
-        "took children in this council (a semi-Markov microsimulation; see docs/whatif.md). "
+        "took children in this council, from the recommendation on for children with the "
+        "same planned route (a semi-Markov microsimulation; see docs/whatif.md). "
         "It knows nothing of why a stage takes as long as it does, so it cannot say how the "
         "change would be made, only what it would be worth.",
     ]
