@@ -111,6 +111,8 @@ class WhatIf:
         Children in care at the start, and new entrants simulated per replicate.
     replicates : int
     scenario : Scenario
+    stage_children : int
+        Children entering the changed stage from the change's date, per replicate (mean).
     notes : list of str
     """
 
@@ -279,7 +281,8 @@ def what_if(
                             f"{', '.join(dataset.authorities[:3])})")
         ds = dataset.for_authority(authority)
     data = pathway_transitions(ds)
-    k0 = check_scenario(scenario, data.pathway)
+    base_pw = data.pathway
+    k0 = check_scenario(scenario, base_pw)
     stage_of_state = None
     if by_plan:
         split = split_by_plan(data, ds.journeys)
@@ -356,7 +359,7 @@ def what_if(
             stage_seen = float(entered_k.reshape(rr, n_child).sum(axis=1).mean())
     return WhatIf(_shares_table(shares, pw), _waiting_table(waiting, routes, start),
                   start, pop.n_in_care, n_new, replicates, scenario,
-                  int(round(stage_seen)), _notes(scenario, pw, start, pop.n_in_care, n_new,
+                  int(round(stage_seen)), _notes(scenario, base_pw, by_plan, start, pop.n_in_care, n_new,
                                                  replicates, bootstrap))
 
 
@@ -450,7 +453,8 @@ def _waiting_table(waiting: np.ndarray, routes: list[str], start: pd.Timestamp) 
     return pd.DataFrame(rows)
 
 
-def _notes(sc: Scenario, pw: Pathway, start, n_in_care, n_new, replicates, bootstrap) -> list[str]:
+def _notes(sc: Scenario, pw: Pathway, by_plan: bool, start, n_in_care, n_new, replicates,
+           bootstrap) -> list[str]:
     when = sc.from_date or start.date()
     return [
         f"{sc.describe(pw)}, for children entering it from {when}.",
@@ -458,4 +462,7 @@ def _notes(sc: Scenario, pw: Pathway, start, n_in_care, n_new, replicates, boots
         "new entrants over the projection (the recent yearly number).",
         f"{replicates} replicates ({'bootstrap refit + ' if bootstrap else ''}Monte Carlo); "
         "95% intervals are the 2.5% and 97.5% points.",
+        "Time in each stage is drawn from the council's own stays in it"
+        + (", from the recommendation on among children with the same planned route."
+           if by_plan else "."),
     ]
