@@ -173,7 +173,9 @@ def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFA
         n_weeks = max(1.0, float(np.floor(median / 14)))
     scenario = Scenario(stage, weeks=n_weeks)
     res = what_if(dataset, authority, scenario, replicates=replicates, seed=seed)
-    label = load_pathway(ds.route_set).labels[stage].lower()
+    base = load_pathway(ds.route_set)
+    label = base.labels[stage].lower()
+    routes = "; ".join(base.labels[r].lower() for r in base.permanence)
     heading = (f"The longest stage here is **{label}**: a typical stay in it (the median) is "
                f"about {median / 7:.0f} weeks. What if every stay in it, from the extract "
                f"date on, were **{n_weeks:g} weeks shorter**?")
@@ -201,8 +203,8 @@ def what_would_change(dataset: Dataset, authority: str, *, threshold: int = DEFA
                      f"{_fewer(r.saved)} ({_weeks(r.saved_lower)} to "
                      f"{_weeks(r.saved_upper)})"))
     notes = [
-        f"'Permanent' counts every route (a return home, a kinship care order, a "
-        f"permanence order, adoption). Shares are rounded to whole percentages and "
+        f"'Permanent' counts every route ({routes}). Shares are rounded to whole "
+        f"percentages and "
         f"child-weeks to the nearest 10. Intervals come from {replicates} simulations, each "
         "on a resample of the council's children (so they include the uncertainty of the "
         "estimates, not only chance).",
