@@ -41,7 +41,7 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         help="bootstrap + Monte Carlo replicates (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--by", default=None, choices=["age_group"],
-                        help="stratify the hazards (default: by state only)")
+                        help="also stratify the hazards by age group")
     parser.add_argument("--no-plan", action="store_true",
                         help="do not split the stages from the recommendation on by planned "
                              "route (hazards by state only)")
