@@ -120,7 +120,7 @@ def test_markov_rates_are_moves_per_day_at_risk(stays):
 
 
 def test_split_by_plan_keeps_each_plan_on_its_own_stages():
-    from pace_analysis.whatif.hazards import split_by_plan
+    from pace_analysis.whatif.plans import split_by_plan
 
     data, j = hand_transitions(), hand_journeys()
     sp = split_by_plan(data, j)

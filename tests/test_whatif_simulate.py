@@ -111,7 +111,7 @@ def test_paths_only_move_forward_and_end_in_an_outcome(stays):
                                                              ("application", 0.5, 30.0)])
 def test_rerunning_only_the_children_the_change_reaches_equals_rerunning_all(
         stage_name, hazard_ratio, shift):
-    from pace_analysis.whatif.hazards import split_by_plan
+    from pace_analysis.whatif.plans import split_by_plan
     from pace_analysis.whatif.projection import switched_start
     from pace_analysis.whatif.simulate import rerun_from_stage
 

@@ -33,9 +33,9 @@ from pace_analysis.whatif.hazards import (
     fit_markov,
     fit_sojourn,
     sojourn_stays,
-    split_by_plan,
     with_intervention,
 )
+from pace_analysis.whatif.plans import split_by_plan
 from pace_analysis.whatif.projection import _in_care, open_rows
 from pace_analysis.whatif.simulate import Start, Switch, simulate
 
@@ -168,7 +168,7 @@ def backtest(dataset: Dataset, years: Sequence[int], authorities: Sequence[str] 
         ``authority, year, population, horizon, n, observed, semi_markov,
         semi_markov_plan, markov``: ``population`` is ``"in_care"`` or ``"next_cohort"``;
         shares. ``semi_markov_plan`` splits the stages from the recommendation on by
-        planned route (:func:`~pace_analysis.whatif.hazards.split_by_plan`).
+        planned route (:func:`~pace_analysis.whatif.plans.split_by_plan`).
     """
     auths = list(authorities) if authorities is not None else dataset.authorities
     extract = pd.to_datetime(dataset.journeys["extract_date"]).max()

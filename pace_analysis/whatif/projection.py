@@ -41,15 +41,18 @@ from pace_analysis.whatif.hazards import (
     SojournStays,
     fit_sojourn,
     sojourn_stays,
-    split_by_plan,
     with_intervention,
 )
-from pace_analysis.whatif.simulate import Paths, Start, Switch, rerun_from_stage, simulate
+from pace_analysis.whatif.plans import split_by_plan
+from pace_analysis.whatif.simulate import Start, Switch, rerun_from_stage, simulate
+from pace_analysis.whatif.tables import (
+    YEARS,
+    outcome_index,
+    shares_table,
+    summarise,
+    waiting_table,
+)
 
-#: Horizons (years) of the shares reaching permanence.
-YEARS: tuple[int, ...] = (1, 2, 4)
-#: Label of the outcome "still looked after at the end of what the data can project".
-STILL_WAITING = "still_waiting"
 #: Children (x replicates) simulated together; bounds memory.
 CHUNK_CHILDREN = 400_000
 
@@ -253,7 +256,7 @@ def what_if(
         Stratify the hazards (e.g. ``"age_group"``).
     by_plan : bool
         Split (default) the stages from the permanence recommendation on by the planned route
-        (:func:`~pace_analysis.whatif.hazards.split_by_plan`): each plan's stages get their
+        (:func:`~pace_analysis.whatif.plans.split_by_plan`): each plan's stages get their
         own hazards, and the move into a recommendation is a move to that plan's stage.
     bootstrap : bool
         Refit the hazards on a bootstrap of journeys in each replicate (else Monte Carlo
@@ -350,14 +353,14 @@ def what_if(
         paths = [base_paths, rerun_from_stage(base_paths, scen_fit, st, u, nt, switch, k0,
                                               stage_of_state)]
         for s, p in enumerate(paths):
-            out = _outcome_index(p, routes, nt)
-            _summarise(p, out, st, rr, n_child, pop.n_in_care, perm_idx, nt, horizon_years,
+            out = outcome_index(p, routes, nt)
+            summarise(p, out, st, rr, n_child, pop.n_in_care, perm_idx, nt, horizon_years,
                        shares[s, :, r0:r0 + rr], waiting[s, r0:r0 + rr], n_out)
         if r0 == 0:
             ent = paths[1].entered[:, k0]
             entered_k = st.la_offset + np.nan_to_num(ent, nan=-1e12) >= d_off
             stage_seen = float(entered_k.reshape(rr, n_child).sum(axis=1).mean())
-    return WhatIf(_shares_table(shares, pw), _waiting_table(waiting, routes, start),
+    return WhatIf(shares_table(shares, pw), waiting_table(waiting, routes, start),
                   start, pop.n_in_care, n_new, replicates, scenario,
                   int(round(stage_seen)), _notes(scenario, base_pw, by_plan, start, pop.n_in_care, n_new,
                                                  replicates, bootstrap))
@@ -373,84 +376,6 @@ def switched_start(st: Start, switch: Switch, d_off: float) -> Start:
     if not (block >= 0).any():
         return st
     return Start(st.rep, st.state, st.stratum, st.elapsed, st.entry_day, st.la_offset, block)
-
-
-def _outcome_index(p: Paths, routes: list[str], nt: int) -> np.ndarray:
-    """0 .. len(routes)-1 for the outcomes, len(routes) for still waiting."""
-    return np.where(p.outcome >= 0, p.outcome - nt, len(routes))
-
-
-def _summarise(p: Paths, out: np.ndarray, st: Start, rr: int, n_child: int, n_in_care: int,
-               perm_idx: np.ndarray, nt: int, horizon: int, shares: np.ndarray,
-               waiting: np.ndarray, n_out: int) -> None:
-    """Fill shares[pop, rep, route, year] and waiting[rep, year, outcome] for one chunk."""
-    end = p.end_day.reshape(rr, n_child)
-    outc = p.outcome.reshape(rr, n_child)
-    la = st.la_offset.reshape(rr, n_child)
-    pops = [(1, slice(n_in_care, n_child)), (0, slice(0, n_in_care))]
-    for which, sl in pops:
-        if sl.stop - sl.start <= 0:
-            shares[which] = np.nan
-            continue
-        e = end[:, sl]
-        # from becoming looked after (new) or from the start date (in care)
-        t = e if which == 1 else e + la[:, sl]
-        o = outc[:, sl]
-        for y, yrs in enumerate(YEARS):
-            within = t <= yrs * DAYS_PER_YEAR
-            for ri, code in enumerate(perm_idx):
-                shares[which, :, ri + 1, y] = ((o == code) & within).mean(axis=1)
-            shares[which, :, 0, y] = shares[which, :, 1:, y].sum(axis=1)
-    lo_c = np.maximum(la, 0.0)
-    hi_c = la + end
-    key = (np.arange(rr)[:, None] * n_out + out.reshape(rr, n_child)).ravel()
-    for y in range(horizon):
-        a, b = y * DAYS_PER_YEAR, (y + 1) * DAYS_PER_YEAR
-        days = np.clip(np.minimum(hi_c, b) - np.maximum(lo_c, a), 0.0, None)
-        waiting[:, y, :] = np.bincount(key, weights=days.ravel(),
-                                       minlength=rr * n_out).reshape(rr, n_out) / 7.0
-
-
-def _interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    with np.errstate(invalid="ignore"):
-        return (np.nanmean(x, axis=axis), np.nanpercentile(x, 2.5, axis=axis),
-                np.nanpercentile(x, 97.5, axis=axis))
-
-
-def _shares_table(shares: np.ndarray, pw: Pathway) -> pd.DataFrame:
-    rows = []
-    labels = ["permanence", *pw.permanence]
-    for pi, pop in enumerate(("in_care", "new")):
-        if np.isnan(shares[0, pi]).all():
-            continue
-        b = _interval(shares[0, pi])
-        s = _interval(shares[1, pi])
-        d = _interval(shares[1, pi] - shares[0, pi])
-        for ri, route in enumerate(labels):
-            for y, yrs in enumerate(YEARS):
-                rows.append({"population": pop, "route": route, "years": yrs,
-                             "baseline": b[0][ri, y], "baseline_lower": b[1][ri, y],
-                             "baseline_upper": b[2][ri, y],
-                             "scenario": s[0][ri, y], "scenario_lower": s[1][ri, y],
-                             "scenario_upper": s[2][ri, y],
-                             "difference": d[0][ri, y], "difference_lower": d[1][ri, y],
-                             "difference_upper": d[2][ri, y]})
-    return pd.DataFrame(rows)
-
-
-def _waiting_table(waiting: np.ndarray, routes: list[str], start: pd.Timestamp) -> pd.DataFrame:
-    rows = []
-    labels = [*routes, STILL_WAITING]
-    full = np.concatenate([waiting, waiting.sum(axis=3, keepdims=True)], axis=3)
-    b, s, d = (_interval(full[0]), _interval(full[1]), _interval(full[0] - full[1]))
-    for y in range(waiting.shape[2]):
-        first = (start + pd.DateOffset(years=y) + pd.Timedelta(days=1)).date()
-        for o, lab in enumerate([*labels, "all"]):
-            rows.append({"year": y + 1, "year_from": first.isoformat(), "outcome": lab,
-                         "baseline": b[0][y, o], "scenario": s[0][y, o],
-                         "saved": d[0][y, o], "saved_lower": d[1][y, o],
-                         "saved_upper": d[2][y, o]})
-    return pd.DataFrame(rows)
 
 
 def _notes(sc: Scenario, pw: Pathway, by_plan: bool, start, n_in_care, n_new, replicates,
