@@ -38,6 +38,7 @@ COMMANDS: dict[str, Command] = {
     "import": Command("pace_analysis.importers", "import an SSDA903 or CLAS-style extract"),
     "evaluate": Command("pace_analysis.evaluation.command",
                         "did joining PACE change the measures? event study across councils"),
+    "whatif": Command("pace_analysis.whatif.command", "project a council's children if one stage were shorter"),
 }
 
 
