@@ -79,10 +79,19 @@ class _Chart:
         self.measure, self.title, self.chart = measure, title, object()
 
 
+def test_report_its_for_a_council_outside_the_registry_names_no_one():
+    # An English extract, or a hostile name: no PACE date, and the name is not echoed.
+    for name in ("England", "<script>alert(1)</script> Borough"):
+        table, text = report_its(name, [])
+        assert table.empty and len(text) == 1
+        assert "No PACE joining date is known" in text[0] and name not in text[0]
+
+
 def test_report_its_for_a_council_that_never_joined_and_one_that_did():
     table, text = report_its("Moray", [])
     assert table.empty and text == [
-        "Moray did not take part in PACE, so there is no joining date to test for a change."]
+        "This council did not take part in PACE, so there is no joining date to test for a "
+        "change."]
     periods = pd.period_range("2012Q1", "2021Q4", freq="Q").start_time
     pts = pd.DataFrame({"period": periods.strftime("%Y-%m"),
                         "value": np.where(periods >= pd.Timestamp("2014-10-01"), 200.0, 400.0)

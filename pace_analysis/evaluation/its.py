@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from pace_analysis.authorities import get_authority
-from pace_analysis.errors import PaceError
+from pace_analysis.errors import PaceError, UnknownAuthorityError
 
 YEAR_DAYS = 365.25
 #: Points needed before and after joining for a fit.
@@ -196,9 +196,15 @@ def report_its(authority: str, run_charts: list[tuple]) -> tuple[pd.DataFrame, l
     """
     from pace_analysis.measures import MEASURES
 
-    start = get_authority(authority).pace_start
+    # The name is data (possibly hostile) and never goes into the Markdown; a council
+    # outside the Scottish registry (an English 903 extract, say) has no PACE date.
+    try:
+        start = get_authority(authority).pace_start
+    except UnknownAuthorityError:
+        return pd.DataFrame(), ["No PACE joining date is known for this council, so there "
+                                "is no date at which to test for a change."]
     if start is None:
-        return pd.DataFrame(), [f"{authority} did not take part in PACE, so there is no "
+        return pd.DataFrame(), ["This council did not take part in PACE, so there is no "
                                 "joining date to test for a change."]
     rows, sentences = [], []
     for rc, _fig, points in run_charts:
