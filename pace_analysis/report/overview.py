@@ -224,7 +224,7 @@ def aims_period(ctx: ReportContext) -> str:
 
     j = ctx.began_in_window.journeys
     start = ctx.window[0] or (j["looked_after_date"].min() if len(j) else None)
-    end = ctx.window[1] or pd.to_datetime(ctx.dataset.journeys["extract_date"]).max()
+    end = ctx.window[1] or pd.to_datetime(ctx.dataset.journeys["extract_date"], cache=False).max()
     since = f"from {_day(start)} " if start is not None else ""
     return (f"The aims cover children who became looked after {since}to {_day(end)} and were "
             "followed long enough to tell whether the aim was met (26 weeks after being "
