@@ -7,8 +7,10 @@ import pytest
 
 from pace_analysis.report.timing import (
     BEFORE_FIRST_HEADING,
+    format_run_sections,
     format_table,
     notebook_seconds,
+    run_sections,
     section_seconds,
     section_table,
 )
@@ -55,3 +57,15 @@ def test_table_has_one_column_per_report_and_a_total():
     text = format_table(table)
     assert text.splitlines()[0].split() == ["section", "A", "B"]
     assert len(text.splitlines()) == len(table) + 1
+
+
+def test_run_sections_summarise_every_report_of_a_run(tmp_path):
+    for slug, secs in {"fife": [1.0, 2.0], "moray": [3.0, 0.5]}.items():
+        (tmp_path / slug).mkdir()
+        nbformat.write(_notebook({"## One": [secs[0]], "## Two": [secs[1]]}),
+                       str(tmp_path / slug / "report.ipynb"))
+    table = run_sections(tmp_path)
+    assert table.loc["One", "max"] == 3.0 and table.loc["One", "slowest"] == "moray"
+    assert table.loc["Two", "mean"] == pytest.approx(1.25)
+    assert table.loc["total", "min"] == pytest.approx(0.25 + 1.0 + 2.0)
+    assert "moray" in format_run_sections(tmp_path)

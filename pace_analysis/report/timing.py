@@ -114,6 +114,39 @@ def section_table(notebooks: Mapping[str, object] | Iterable[tuple[str, object]]
     return table
 
 
+def run_sections(run_dir: str | os.PathLike) -> pd.DataFrame:
+    """Seconds per report in each section over every report of a run folder.
+
+    Parameters
+    ----------
+    run_dir : path
+        ``reports/<run>``: every ``<slug>/report.ipynb`` in it is read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per section (and ``total``): ``mean``, ``min`` and ``max`` seconds over
+        the reports, and ``slowest``, the report folder of the maximum.
+    """
+    books = sorted(Path(run_dir).glob("*/report.ipynb"))
+    table = section_table([(p.parent.name, p) for p in books])
+    if table.shape[1] == 0:
+        return pd.DataFrame(columns=["mean", "min", "max", "slowest"], index=table.index)
+    return pd.DataFrame({"mean": table.mean(axis=1), "min": table.min(axis=1),
+                         "max": table.max(axis=1), "slowest": table.idxmax(axis=1)})
+
+
+def format_run_sections(run_dir: str | os.PathLike, width: int = 48) -> str:
+    """:func:`run_sections` as fixed-width text, for a benchmark to print."""
+    table = run_sections(run_dir)
+    lines = [f"{'section':<{width}}{'mean':>8}{'min':>8}{'max':>8}  slowest"]
+    for section, r in table.iterrows():
+        label = str(section)
+        label = label if len(label) <= width - 1 else label[:width - 2] + "…"
+        lines.append(f"{label:<{width}}{r['mean']:>8.1f}{r['min']:>8.1f}{r['max']:>8.1f}  {r['slowest']}")
+    return "\n".join(lines)
+
+
 def format_table(table: pd.DataFrame, width: int = 48) -> str:
     """A :func:`section_table` as fixed-width text (seconds with one decimal)."""
     names = [str(c) for c in table.columns]
@@ -127,4 +160,4 @@ def format_table(table: pd.DataFrame, width: int = 48) -> str:
 
 
 __all__ = ["BEFORE_FIRST_HEADING", "section_seconds", "notebook_seconds", "section_table",
-           "format_table"]
+           "run_sections", "format_run_sections", "format_table"]
