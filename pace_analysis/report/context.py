@@ -103,5 +103,16 @@ class ReportContext:
 
         return reporting.began_in_window(self.dataset, self.authority, self.window)
 
+    @cached_property
+    def stage_rows(self) -> pd.DataFrame:
+        """Every stage of every journey that began in the window, computed once.
+
+        :func:`pace_analysis.milestones.stage_durations` of :attr:`began_in_window`: the
+        stage table and the stages-by-route chart summarise the same rows.
+        """
+        from pace_analysis import milestones
+
+        return milestones.stage_durations(self.began_in_window)
+
 
 __all__ = ["ReportContext"]

@@ -140,7 +140,7 @@ def stage_durations(ctx: ReportContext) -> Table:
     """Median time in each stage, for journeys that began in the window."""
     from pace_analysis import milestones
 
-    stages = milestones.stage_summary(ctx.began_in_window, by=None)
+    stages = milestones.stage_summary(ctx.stage_rows, by=None)
     data = stages.assign(median_weeks=stages["median_days"] / 7)
     return Table("stage_durations", data, COLUMNS["stage_durations"], population=len(ctx.began_in_window.journeys))
 
@@ -293,7 +293,7 @@ def stages_figure(ctx: ReportContext):
     from pace_analysis import milestones
     from pace_analysis.plotting.stages import plot_stage_durations
 
-    by_route = milestones.stage_summary(ctx.began_in_window, by="permanence_route")
+    by_route = milestones.stage_summary(ctx.stage_rows, by="permanence_route")
     return plot_stage_durations(by_route, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
                                 kind="bars", unit="weeks",
                                 title=f"Where the time goes: median weeks in each stage, {ctx.authority}")
