@@ -13,8 +13,9 @@ Each figure is the best of ``--repeat`` runs (least disturbed by load); the rati
 tree ÷ the baseline. The baseline is exported with ``git archive`` into a temporary folder and
 run with the same Python (its package first on ``PYTHONPATH``), on the same data.
 
-Usage: ``python benchmarks/bench_report_work.py --baseline c7be328 [--authority "Glasgow City"]
-[--repeat 3]``.
+Usage: ``python benchmarks/bench_report_work.py [--baseline REV] [--authority "Glasgow City"]
+[--repeat 3] [--quick]`` (default baseline ``HEAD``: the last commit against the working tree;
+``--quick``: Orkney Islands only, one run each).
 """
 
 from __future__ import annotations
@@ -62,11 +63,14 @@ def run(tree: Path, authorities: list[str], out: Path, name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", required=True, help="git revision to compare with")
+    parser.add_argument("--baseline", default="HEAD", help="git revision to compare with (default HEAD)")
     parser.add_argument("--authority", action="append", default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="Orkney Islands, one run each")
     opts = parser.parse_args()
-    authorities = opts.authority or ["Glasgow City", "Orkney Islands"]
+    authorities = opts.authority or (["Orkney Islands"] if opts.quick else ["Glasgow City", "Orkney Islands"])
+    if opts.quick:
+        opts.repeat = 1
     with tempfile.TemporaryDirectory(prefix="bench-report-work-") as tmp:
         tmp = Path(tmp)
         trees = {"baseline": export(opts.baseline, tmp / "baseline"), "this tree": ROOT}
