@@ -85,3 +85,10 @@ def test_with_local_is_one_call_on_both_groups(authority):
         pd.testing.assert_frame_equal(got, fn(both), check_exact=True)
         assert got.attrs == fn(both).attrs
 
+
+
+def test_a_batch_whose_tables_cannot_be_built_writes_nothing(tmp_path):
+    # No cached frame or dataset in the folder: nothing is written, kernels compute.
+    dataset = io.read_dataset(DATA)
+    assert national.write(tmp_path, dataset, (None, None), {5}) == []
+    assert not (tmp_path / national.NATIONAL_FILE).exists()

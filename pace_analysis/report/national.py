@@ -155,14 +155,14 @@ def write(cache_dir: str | Path, dataset, window, thresholds, authorities=None) 
     from pace_analysis import reporting
 
     cache_dir = Path(cache_dir)
-    window = reporting.study_window(dataset, *(window or (None, None)))
     thresholds = sorted({int(t) for t in thresholds})
     if not thresholds:
         return []
-    frame = reporting.load_frame(dataset, window, str(cache_dir))
-    label = reporting.national_label(dataset)
-    k = key(cache_dir, window, thresholds[0], label)
     try:
+        window = reporting.study_window(dataset, *(window or (None, None)))
+        frame = reporting.load_frame(dataset, window, str(cache_dir))
+        label = reporting.national_label(dataset)
+        k = key(cache_dir, window, thresholds[0], label)
         areas = None if authorities is None else _with_groups(authorities)
         national = compute(dataset, frame, window, thresholds[0], label, key=k, areas=areas)
     except Exception:  # noqa: BLE001 - the kernels compute (and report) it themselves
