@@ -101,6 +101,11 @@ def main() -> None:
         print(f"no-change re-run (pace report):             {again:8.1f} s")
         print(f"batch / floor            = {full / floor:.2f}   (aim <= 1.5)")
         print(f"re-run / full batch      = {100 * again / full:.1f}%  (aim <= 5%)")
+        # Seconds per report in each section (papermill's cell timings), so regressions show.
+        from pace_analysis.report.timing import format_run_sections
+
+        print("seconds per report in each section (full batch):")
+        print(format_run_sections(tmp / "reports" / "bench"))
 
 
 if __name__ == "__main__":

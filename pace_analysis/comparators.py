@@ -88,7 +88,7 @@ def group_of(authority: str, groups: list[ComparatorGroup]) -> ComparatorGroup |
 
 def comparator_table(frame: pd.DataFrame, authority: str, groups: list[ComparatorGroup],
                      threshold: int = DEFAULT_THRESHOLD, national: str = "Scotland",
-                     ) -> pd.DataFrame:
+                     precomputed: dict | None = None) -> pd.DataFrame:
     """Headline figures of the council, the other councils of its group, and Scotland.
 
     Parameters
@@ -102,6 +102,10 @@ def comparator_table(frame: pd.DataFrame, authority: str, groups: list[Comparato
         :func:`~pace_analysis.headline.split_figures`, suppressed there).
     national : str
         Name of the whole frame.
+    precomputed : dict, optional
+        Area (council, or *national*) to ``(headline.figures, headline.split_figures)``
+        already computed with this *threshold* (:mod:`pace_analysis.report.national`);
+        areas missing from it are computed here.
 
     Returns
     -------
@@ -118,14 +122,17 @@ def comparator_table(frame: pd.DataFrame, authority: str, groups: list[Comparato
     for area in members:
         sub = frame[frame["authority"] == area]
         rows.append(_row(area, "this council" if area == authority else "same group", sub,
-                         threshold))
-    rows.append(_row(national, "national", frame, threshold))
+                         threshold, (precomputed or {}).get(area)))
+    rows.append(_row(national, "national", frame, threshold, (precomputed or {}).get(national)))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
-def _row(area: str, role: str, sub: pd.DataFrame, threshold: int) -> dict:
-    fig = headline.figures(sub, threshold) if len(sub) else {}
-    split = headline.split_figures(sub, threshold) if len(sub) else {}
+def _row(area: str, role: str, sub: pd.DataFrame, threshold: int, known=None) -> dict:
+    if known is not None and len(sub):
+        fig, split = known
+    else:
+        fig = headline.figures(sub, threshold) if len(sub) else {}
+        split = headline.split_figures(sub, threshold) if len(sub) else {}
     return {"area": area, "role": role, "children": fig.get("children"),
             "share_2y": fig.get("share_2y"), "share_2y_lower": fig.get("share_2y_lower"),
             "share_2y_upper": fig.get("share_2y_upper"), "home_2y": split.get("home"),

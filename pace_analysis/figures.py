@@ -11,7 +11,10 @@ the disclosure rule).
 
 :func:`png_bytes` renders a figure at 150 dpi and reduces it to a palette of 64 colours:
 charts are flat colours, so this is visually lossless and about a third of the size of a
-full-colour PNG; the same input gives the same bytes.
+full-colour PNG; the same input gives the same bytes. The pixels leave matplotlib as an
+uncompressed TIFF (the same pixels as its PNG, without compressing them only to decompress
+them again) and the palette PNG is written with zlib's default level 6 (level 9 made files
+about 7% smaller for five times the time).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ DPI = 150
 MIN_TEXT_PT = 9.0
 #: Colours kept in a published PNG.
 PALETTE_COLOURS = 64
+#: zlib level of the published PNG (6: zlib's default; 9 is ~7% smaller and ~5x slower).
+PNG_COMPRESS_LEVEL = 6
 _MAX_POINTS = 6
 _MAX_BARS = 16
 
@@ -133,11 +138,12 @@ def png_bytes(fig, dpi: int = DPI, colours: int = PALETTE_COLOURS) -> bytes:
     raise_small_text(fig)
     darken_low_contrast_text(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    # Uncompressed TIFF: the pixels of matplotlib's PNG, at a fraction of its encoding cost.
+    fig.savefig(buf, format="tiff", dpi=dpi, bbox_inches="tight")
     image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     small = image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    small.save(out, format="PNG", optimize=True)
+    small.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return out.getvalue()
 
 
@@ -398,5 +404,5 @@ def describe_figure(fig) -> FigureText:
     return FigureText(caption=caption, alt=alt)
 
 
-__all__ = ["DPI", "MIN_TEXT_PT", "PALETTE_COLOURS", "raise_small_text", "stamp",
+__all__ = ["DPI", "MIN_TEXT_PT", "PALETTE_COLOURS", "PNG_COMPRESS_LEVEL", "raise_small_text", "stamp",
            "MIN_CONTRAST", "contrast", "darken_low_contrast_text", "FigureText", "png_bytes", "describe_figure"]

@@ -167,7 +167,7 @@ def split_sentence(name: str, fig: dict, where: str | None = None,
 
 def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
                      window: tuple[str | None, str | None] | None = None,
-                     national: str = "Scotland") -> dict:
+                     national: str = "Scotland", precomputed: dict | None = None) -> dict:
     """The numbers of ``summary.json``: the authority's figures and Scotland's.
 
     Parameters
@@ -184,8 +184,16 @@ def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
         What the whole frame is called in sentences ("Scotland", or e.g. "All areas in the
         data" for an imported English extract). Its figures are under ``"scotland"``
         whatever the label.
+    precomputed : dict, optional
+        ``{"authority": (figures, split), "scotland": (figures, split)}`` already computed
+        by :func:`figures` and :func:`split_figures` with this *threshold* (a batch does it
+        once for every report, :mod:`pace_analysis.report.national`); a missing entry is
+        computed here.
     """
     local = frame[frame["authority"] == authority]
+    pre = precomputed or {}
+    own = pre.get("authority") or (figures(local, threshold), split_figures(local, threshold))
+    nat = pre.get("scotland") or (figures(frame, threshold), split_figures(frame, threshold))
     return {
         "authority": authority,
         "national": national,
@@ -199,10 +207,8 @@ def headline_numbers(frame: pd.DataFrame, authority: str, threshold: int = 5,
             "share_2y": "1 - Kaplan-Meier survival at 730.5 days, log-log 95% CI",
             "median": "Kaplan-Meier median (R's rule), log-log 95% CI",
         },
-        "figures": {"authority": figures(local, threshold),
-                    "scotland": figures(frame, threshold)},
-        "split": {"authority": split_figures(local, threshold),
-                  "scotland": split_figures(frame, threshold)},
+        "figures": {"authority": dict(own[0]), "scotland": dict(nat[0])},
+        "split": {"authority": dict(own[1]), "scotland": dict(nat[1])},
     }
 
 

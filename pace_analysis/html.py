@@ -18,6 +18,7 @@ import html
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -350,15 +351,30 @@ def notebook_body(notebook, folder: str | os.PathLike | None = None) -> str:
     their CSV and PNG only when the file is there.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     if not hasattr(notebook, "cells"):
         notebook = nbformat.read(str(notebook), as_version=4)
     _strip_outputs(notebook, Path(folder) if folder is not None else None)
-    exporter = HTMLExporter(template_name="basic", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(notebook)
+    body, _ = _exporter().from_notebook_node(notebook)
     return body
+
+
+_EXPORTERS = threading.local()
+
+
+def _exporter():
+    """This thread's nbconvert exporter, made once: its templates are compiled only once.
+
+    One per thread, because the batch exports from a pool of threads.
+    """
+    exporter = getattr(_EXPORTERS, "html", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                                exclude_input_prompt=True, exclude_output_prompt=True)
+        _EXPORTERS.html = exporter
+    return exporter
 
 
 def _parameters(nb) -> dict:

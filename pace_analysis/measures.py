@@ -112,7 +112,7 @@ def _frame(dataset: Dataset) -> pd.DataFrame:
     j = dataset.journeys.copy()
     for col in ("looked_after_date", "accommodated_date", "permanence_recommendation_date",
                 "panel_date", "permanence_date", "exit_date", "extract_date"):
-        j[col] = pd.to_datetime(j[col])
+        j[col] = pd.to_datetime(j[col], cache=False)
     rec, perm = j["permanence_recommendation_date"], j["permanence_date"]
     j["decided"] = rec.where(rec.notna() & (perm.isna() | (rec <= perm)), perm)
     followed = j["exit_date"].where(j["exit_date"].notna() & perm.isna(), j["extract_date"])

@@ -98,7 +98,7 @@ def _journeys(data: Dataset | pd.DataFrame) -> pd.DataFrame:
         raise PaceError(f"journeys table lacks column(s): {', '.join(missing)}")
     j = j.copy()
     for col in (*MILESTONES, "exit_date", "extract_date"):
-        j[col] = pd.to_datetime(j[col])
+        j[col] = pd.to_datetime(j[col], cache=False)
     return j
 
 

@@ -70,7 +70,7 @@ def journey_moves(data: Dataset, *, landmark_days: float = 365.0,
         if col not in p.columns:
             raise PaceError(f"placements table lacks column {col!r}")
     p = p[["journey_id", "start_date", "end_date", "placement_type"]].copy()
-    p["start_date"], p["end_date"] = pd.to_datetime(p["start_date"]), pd.to_datetime(p["end_date"])
+    p["start_date"], p["end_date"] = pd.to_datetime(p["start_date"], cache=False), pd.to_datetime(p["end_date"], cache=False)
     p = p.sort_values(["journey_id", "start_date", "end_date"], kind="stable")
     p = p.drop_duplicates(["journey_id", "start_date", "placement_type"])
     if merge_same_type:
@@ -78,17 +78,17 @@ def journey_moves(data: Dataset, *, landmark_days: float = 365.0,
         prev_end = p.groupby("journey_id")["end_date"].shift()
         cont = (p["placement_type"] == prev_type) & ((p["start_date"] - prev_end) / _DAY <= 1)
         p = p[~cont.fillna(False).astype(bool)]
-    la = pd.to_datetime(j.set_index("journey_id")["looked_after_date"])
+    la = pd.to_datetime(j.set_index("journey_id")["looked_after_date"], cache=False)
     p["rank"] = p.groupby("journey_id").cumcount()
     p["day"] = (p["start_date"] - p["journey_id"].map(la)) / _DAY
     counts = p.groupby("journey_id").size()
     early = p[(p["rank"] > 0) & (p["day"] < landmark_days)].groupby("journey_id").size()
-    end = pd.to_datetime(j["exit_date"]).fillna(pd.to_datetime(j["extract_date"]))
+    end = pd.to_datetime(j["exit_date"], cache=False).fillna(pd.to_datetime(j["extract_date"], cache=False))
     out = pd.DataFrame({"journey_id": j["journey_id"].to_numpy()})
     out["n_placements"] = out["journey_id"].map(counts).fillna(0).astype(int)
     out["moves"] = (out["n_placements"] - 1).clip(lower=0)
     out["moves_first_year"] = out["journey_id"].map(early).fillna(0).astype(int)
-    out["years_looked_after"] = ((end - pd.to_datetime(j["looked_after_date"])) / _DAY
+    out["years_looked_after"] = ((end - pd.to_datetime(j["looked_after_date"], cache=False)) / _DAY
                                  / DAYS_PER_YEAR).to_numpy()
     route = j["permanence_route"] if "permanence_route" in j.columns else pd.Series(pd.NA, index=j.index)
     out["permanence_route"] = route.astype(object).where(route.notna(), NO_ROUTE).to_numpy()

@@ -206,7 +206,7 @@ def reporting_year(dates: pd.Series) -> pd.Series:
 
     A date from 1 August 2015 to 31 July 2016 gives ``"2015-16"``; missing dates give NA.
     """
-    d = pd.to_datetime(dates)
+    d = pd.to_datetime(dates, cache=False)
     first = d.dt.year - (d.dt.month < 8).astype("Int64")
     out = first.astype("Int64").astype(str) + "-" + ((first + 1) % 100).astype("Int64").astype(
         str).str.zfill(2)
@@ -236,10 +236,10 @@ def official_check_figures(journeys: pd.DataFrame, area: str,
         return home or an adoption). ``counts`` says what is counted.
     """
     j = journeys
-    extract = pd.to_datetime(j["extract_date"]).max()
+    extract = pd.to_datetime(j["extract_date"], cache=False).max()
     first, last = last_full_year(extract)
     on = looked_after_on(j, last.date())
-    la, ex = pd.to_datetime(j["looked_after_date"]), pd.to_datetime(j["exit_date"])
+    la, ex = pd.to_datetime(j["looked_after_date"], cache=False), pd.to_datetime(j["exit_date"], cache=False)
     started = (la >= first) & (la <= last)
     ceased = ex.notna() & (ex >= first) & (ex <= last)
     year = f"1 August {first.year} to 31 July {last.year}"

@@ -708,6 +708,7 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
     from pace_analysis.cache import private_cache
     from pace_analysis.html import export_html
     from pace_analysis.kernels import shut_down_all
+    from pace_analysis.report.national import write as write_national
     from pace_analysis.reporting import write_cache
 
     stop = threading.Event()
@@ -715,6 +716,8 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
     with private_cache() as cache:
         # The cache holds child-level data: private (0700), outside reports/, always removed.
         write_cache(dataset, cache, window)
+        # What every report shares (national tables, funnel), once for the whole batch.
+        write_national(cache, dataset, window, {params_for(n)["disclosure_threshold"] for n in todo}, todo)
         snapshot = cache / notebook.name
         snapshot.write_bytes(notebook_bytes)
         bar = _progress(len(todo), progress)

@@ -61,9 +61,9 @@ AIM_FOLLOW_UP: dict[str, float] = {"cso_home_2y_reviewed": 2 * 365.25,
 
 def _start_dates(frame: pd.DataFrame, journeys: pd.DataFrame) -> pd.Series:
     if "looked_after_date" in frame.columns:
-        return pd.to_datetime(frame["looked_after_date"])
+        return pd.to_datetime(frame["looked_after_date"], cache=False)
     by_id = pd.to_datetime(journeys.set_index(journeys["journey_id"].astype(str))
-                           ["looked_after_date"])
+                           ["looked_after_date"], cache=False)
     start = frame["journey_id"].astype(str).map(by_id)
     if start.isna().any():
         raise PaceError(f"{int(start.isna().sum())} journey(s) of the frame are not in the "
@@ -141,7 +141,7 @@ def permanence_by_year(frame: pd.DataFrame, journeys: pd.DataFrame, area: str,
         Counts are not suppressed here: see :func:`suppress_trends`.
     """
     extract = pd.Timestamp(extract_date if extract_date is not None
-                           else pd.to_datetime(journeys["extract_date"]).max())
+                           else pd.to_datetime(journeys["extract_date"], cache=False).max())
     rows = cohort_years(frame, journeys, window_start)
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in TREND_COLUMNS})
     if rows.empty:
@@ -159,20 +159,25 @@ def permanence_by_year(frame: pd.DataFrame, journeys: pd.DataFrame, area: str,
     at["group"] = at["group"].astype(str)
     sizes = rows.groupby("year")["journey_id"].size()
     year_start = rows.groupby("year")["year_start"].first()
+    # Each year's outcomes and times, split once (not one scan of every row per table row).
+    outcome = rows["outcome"].astype(str).to_numpy()
+    reached_any = ~np.isin(outcome, [competing.EXIT, competing.CENSORED])
+    is_home = outcome == "home"
+    time_days = rows["time_days"].to_numpy()
+    members = {str(y): idx for y, idx in rows.groupby("year").indices.items()}
     out = []
     for r in at.itertuples(index=False):
         h = r.time_days / DAYS_PER_YEAR
         year_end = pd.Timestamp(int(year_start[r.group]) + 1, 7, 31)
         if year_end + pd.Timedelta(days=r.time_days) > extract + pd.Timedelta(hours=12):
             continue  # not every child of this year could be followed this long
-        sel = rows["year"] == r.group
-        reached = rows.loc[sel, "outcome"].astype(str)
-        hit = ~reached.isin([competing.EXIT, competing.CENSORED])
+        sel = members[r.group]
+        hit = reached_any[sel]
         if r.route == "home":
-            hit &= reached == "home"
+            hit = hit & is_home[sel]
         elif r.route == "order":
-            hit &= reached != "home"
-        events = int((hit & (rows.loc[sel, "time_days"] <= r.time_days)).sum())
+            hit = hit & ~is_home[sel]
+        events = int((hit & (time_days[sel] <= r.time_days)).sum())
         out.append((area, r.group, int(year_start[r.group]), int(round(h)), r.route,
                     OUTCOMES[r.route], int(sizes[r.group]), events, float(r.cif),
                     float(r.ci_lower), float(r.ci_upper)))
@@ -254,7 +259,7 @@ def aims_by_year(journeys: pd.DataFrame, area: str, window_start: str | None = N
         ``aim_label`` is CELCIS's wording (:data:`pace_analysis.aims.AIM_LABELS`).
     """
     j = journeys.copy()
-    start = pd.to_datetime(j["looked_after_date"])
+    start = pd.to_datetime(j["looked_after_date"], cache=False)
     j["year"] = reporting_year(start)
     j["year_start"] = start.dt.year - (start.dt.month < 8).astype(int)
     if window_start:
@@ -268,7 +273,7 @@ def aims_by_year(journeys: pd.DataFrame, area: str, window_start: str | None = N
     t = t[t["aim"].isin(list(AIM_CODES)) & (t["denominator"] >= max(threshold, 1))].copy()
     first = j.groupby("year")["year_start"].first()
     t["year_start"] = t["group"].map(first).astype(int)
-    extract = pd.to_datetime(j["extract_date"]).max()
+    extract = pd.to_datetime(j["extract_date"], cache=False).max()
     year_end = pd.to_datetime(dict(year=t["year_start"] + 1, month=7, day=31))
     need = pd.to_timedelta(t["aim"].map(AIM_FOLLOW_UP), unit="D")
     t = t[year_end + need <= extract + pd.Timedelta(hours=12)].copy()

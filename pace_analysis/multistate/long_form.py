@@ -106,7 +106,7 @@ def pathway_transitions(
     frame = build_frame(data, window=window, route_set=route_set, **kw)
     j = journeys.set_index(journeys["journey_id"].astype(str))
     j = j.loc[frame["journey_id"].to_numpy()]
-    origin = pd.to_datetime(j["looked_after_date"]).dt.normalize()
+    origin = pd.to_datetime(j["looked_after_date"], cache=False).dt.normalize()
     n = len(frame)
     nt = pathway.n_transient
     codes = {s: i for i, s in enumerate(pathway.states)}
@@ -115,7 +115,7 @@ def pathway_transitions(
     names = list(pathway.transient[1:])
     cols = [pathway.milestones[s] for s in names]
     days = np.column_stack([
-        (pd.to_datetime(j[c]).dt.normalize() - origin).dt.days.to_numpy(dtype=float)
+        (pd.to_datetime(j[c], cache=False).dt.normalize() - origin).dt.days.to_numpy(dtype=float)
         for c in cols]) if n else np.zeros((0, len(cols)))
     entry = frame["entry_days"].to_numpy(dtype=float)
     end = frame["time_days"].to_numpy(dtype=float)

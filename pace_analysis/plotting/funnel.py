@@ -117,11 +117,16 @@ def plot_funnel(table: pd.DataFrame, limits: pd.DataFrame, highlight: str | None
 def authority_funnel_figure(dataset, authority: str | None,
                             measure: str = "permanence_within_2_years",
                             overdispersion: bool = False,
-                            threshold: int = DEFAULT_THRESHOLD) -> tuple[str, Figure, pd.DataFrame]:
+                            threshold: int = DEFAULT_THRESHOLD, result=None,
+                            ) -> tuple[str, Figure, pd.DataFrame]:
     """Funnel plot of one measure with ``authority`` highlighted, ready for a report.
 
     Pass the *whole* dataset (all authorities). ``authority=None`` draws the national
     version (no highlight; authorities outside 99.8% named), for the index page.
+    ``result``: the national :class:`~pace_analysis.funnel.FunnelResult` of this measure
+    when the caller already has it (a batch computes it once,
+    :mod:`pace_analysis.report.national`); the points and limits do not depend on the
+    authority highlighted.
 
     Returns
     -------
@@ -132,11 +137,19 @@ def authority_funnel_figure(dataset, authority: str | None,
         withheld from the plot (see :func:`plot_funnel`); suppress the table's counts with
         :func:`pace_analysis.disclosure.suppress_counts` before showing it.
     """
+    from dataclasses import replace
+
     import matplotlib.pyplot as plt
 
+    from pace_analysis.errors import UnknownAuthorityError
     from pace_analysis.funnel import authority_funnel
 
-    res = authority_funnel(dataset, authority, measure, overdispersion=overdispersion)
+    if result is not None and result.measure == measure and not overdispersion:
+        if authority is not None and authority not in set(result.table["label"]):
+            raise UnknownAuthorityError(f"{authority!r} has no journeys in this dataset")
+        res = replace(result, highlight=authority)
+    else:
+        res = authority_funnel(dataset, authority, measure, overdispersion=overdispersion)
     with rc_context():
         fig, ax = plt.subplots(figsize=(8, 5.2), layout="constrained")
         plot_funnel(res.table, res.limits, highlight=authority, ax=ax, title=res.title,

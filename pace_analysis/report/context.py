@@ -38,6 +38,8 @@ class ReportContext:
         Label of the national comparator ("Scotland").
     show_timelines : bool
         Draw example child timelines.
+    cache_dir : str
+        The batch runner's private cache ("" when the notebook runs on its own).
     """
 
     authority: str
@@ -48,6 +50,7 @@ class ReportContext:
     out: Path
     national: str
     show_timelines: bool = False
+    cache_dir: str = ""
 
     @classmethod
     def build(cls, authority: str, data_path: str, output_dir: str = "",
@@ -64,7 +67,7 @@ class ReportContext:
         window = reporting.study_window(dataset, window_start, window_end)
         frame = reporting.load_frame(dataset, window, cache_dir)
         return cls(authority, dataset, frame, window, threshold, Path(out),
-                   reporting.national_label(dataset), bool(show_timelines))
+                   reporting.national_label(dataset), bool(show_timelines), str(cache_dir or ""))
 
     @property
     def slug(self) -> str:
@@ -75,6 +78,17 @@ class ReportContext:
     def local(self) -> pd.DataFrame:
         """The authority's rows of the analysis frame (every journey in the window)."""
         return self.frame[self.frame["authority"] == self.authority]
+
+    @cached_property
+    def shared(self):
+        """The tables every report of the batch shares (:mod:`pace_analysis.report.national`).
+
+        Read from the batch cache when the runner wrote them for these inputs, else
+        computed here; the same numbers either way.
+        """
+        from pace_analysis.report import national
+
+        return national.for_context(self)
 
     @cached_property
     def compare(self) -> pd.DataFrame:
@@ -88,6 +102,17 @@ class ReportContext:
         from pace_analysis import reporting
 
         return reporting.began_in_window(self.dataset, self.authority, self.window)
+
+    @cached_property
+    def stage_rows(self) -> pd.DataFrame:
+        """Every stage of every journey that began in the window, computed once.
+
+        :func:`pace_analysis.milestones.stage_durations` of :attr:`began_in_window`: the
+        stage table and the stages-by-route chart summarise the same rows.
+        """
+        from pace_analysis import milestones
+
+        return milestones.stage_durations(self.began_in_window)
 
 
 __all__ = ["ReportContext"]

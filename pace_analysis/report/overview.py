@@ -81,11 +81,16 @@ def counted_where(ctx: ReportContext) -> Table:
     """Who is counted where: the report's population and the part each section covers."""
     from pace_analysis import funnel, population
 
-    fc = funnel.measure_counts(ctx.dataset)
-    row = fc[fc["authority"] == ctx.authority]
+    shared = ctx.shared.funnel
+    if shared is not None:  # the batch's funnel: the same counts as measure_counts
+        row = shared.table[shared.table["label"] == ctx.authority]
+        window = shared.window
+    else:
+        fc = funnel.measure_counts(ctx.dataset)
+        row = fc[fc["authority"] == ctx.authority]
+        window = str(row["window"].iloc[0]) if len(row) else None
     den = int(row["denominator"].iloc[0]) if len(row) else None
-    data = population.counted_where(_population(ctx), den,
-                                    str(row["window"].iloc[0]) if len(row) else None,
+    data = population.counted_where(_population(ctx), den, window if len(row) else None,
                                     threshold=1)
     data = data.astype({"children": float, "periods": float})
     return Table("population", data, COLUMNS["population"], population=len(ctx.local))
@@ -119,8 +124,7 @@ def official_figures(ctx: ReportContext) -> Table:
 
     local = ctx.dataset.journeys[ctx.dataset.journeys["authority"] == ctx.authority]
     data = pd.concat([population.official_check_figures(local, ctx.authority, threshold=1),
-                      population.official_check_figures(ctx.dataset.journeys, ctx.national,
-                                                        threshold=1)], ignore_index=True)
+                      ctx.shared.official], ignore_index=True)
     return Table("official_figures", data.astype({"count": float}), COLUMNS["official_figures"],
                  population=len(local))
 
@@ -134,7 +138,7 @@ def _trend_rows(ctx: ReportContext) -> pd.DataFrame:
     start = ctx.window[0]
     long = pd.concat([
         trends.permanence_by_year(ctx.local, ctx.dataset.journeys, ctx.authority, start),
-        trends.permanence_by_year(ctx.frame, ctx.dataset.journeys, ctx.national, start)],
+        ctx.shared.trends],
         ignore_index=True)
     return long
 
@@ -224,7 +228,7 @@ def aims_period(ctx: ReportContext) -> str:
 
     j = ctx.began_in_window.journeys
     start = ctx.window[0] or (j["looked_after_date"].min() if len(j) else None)
-    end = ctx.window[1] or pd.to_datetime(ctx.dataset.journeys["extract_date"]).max()
+    end = ctx.window[1] or pd.to_datetime(ctx.dataset.journeys["extract_date"], cache=False).max()
     since = f"from {_day(start)} " if start is not None else ""
     return (f"The aims cover children who became looked after {since}to {_day(end)} and were "
             "followed long enough to tell whether the aim was met (26 weeks after being "
@@ -250,7 +254,8 @@ def comparators(ctx: ReportContext, groups=None) -> Table:
     from pace_analysis import comparators as comp
 
     groups = comp.load_groups() if groups is None else groups
-    data = comp.comparator_table(ctx.frame, ctx.authority, groups, ctx.threshold, ctx.national)
+    data = comp.comparator_table(ctx.frame, ctx.authority, groups, ctx.threshold, ctx.national,
+                                 precomputed=ctx.shared.areas)
     # Only figures every council's own report and the index publish the same way (the
     # split's order share is withheld in a council's report when its routes table hides a
     # route, so it is not repeated here).

@@ -81,7 +81,10 @@ def headline(ctx: ReportContext) -> dict:
     """The headline numbers (written to ``summary.json``)."""
     from pace_analysis import headline as hl
 
-    return hl.headline_numbers(ctx.frame, ctx.authority, ctx.threshold, ctx.window, ctx.national)
+    areas = ctx.shared.areas
+    return hl.headline_numbers(ctx.frame, ctx.authority, ctx.threshold, ctx.window, ctx.national,
+                               precomputed={"authority": areas.get(ctx.authority),
+                                            "scotland": areas.get(ctx.national)})
 
 
 def disclosure_rule(ctx: ReportContext) -> str:
@@ -107,8 +110,10 @@ def disclosure_rule(ctx: ReportContext) -> str:
 def share_by_years(ctx: ReportContext) -> Table:
     """Share reaching permanence by 1, 2 and 4 years, authority and nation."""
     from pace_analysis import reporting
+    from pace_analysis.report.national import with_local
 
-    data = reporting.share_table(ctx.compare, by="area")
+    local = reporting.share_table(ctx.local.assign(area=ctx.authority), by="area")
+    data = with_local(ctx.shared.shares, local, ctx.authority, ctx.national)
     return Table("share_by_years", data, COLUMNS["share_by_years"], population=len(ctx.local))
 
 
@@ -135,7 +140,7 @@ def stage_durations(ctx: ReportContext) -> Table:
     """Median time in each stage, for journeys that began in the window."""
     from pace_analysis import milestones
 
-    stages = milestones.stage_summary(ctx.began_in_window, by=None)
+    stages = milestones.stage_summary(ctx.stage_rows, by=None)
     data = stages.assign(median_weeks=stages["median_days"] / 7)
     return Table("stage_durations", data, COLUMNS["stage_durations"], population=len(ctx.began_in_window.journeys))
 
@@ -164,7 +169,8 @@ def funnel(ctx: ReportContext):
 
     from pace_analysis.plotting.funnel import authority_funnel_figure
 
-    title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold)
+    title, fig, row = authority_funnel_figure(ctx.dataset, ctx.authority, threshold=ctx.threshold,
+                                              result=ctx.shared.funnel)
     # Closed at once: the figure is saved later, where its section is; left open, the
     # inline backend would also show it at the end of the cell that made it (the headline).
     plt.close(fig)
@@ -221,9 +227,12 @@ def time_to_permanence_figure(ctx: ReportContext):
     """Kaplan–Meier curves of the authority and the nation, with numbers at risk."""
     from pace_analysis import reporting, survival
     from pace_analysis.plotting.survival import plot_km
+    from pace_analysis.report.national import with_local
 
-    km = survival.kaplan_meier(ctx.compare, by="area")
-    risk = survival.at_risk_table(ctx.compare, reporting.YEAR_MARKS, by="area")
+    own = ctx.local.assign(area=ctx.authority)
+    km = with_local(ctx.shared.km, survival.kaplan_meier(own, by="area"), ctx.authority, ctx.national)
+    risk = with_local(ctx.shared.at_risk, survival.at_risk_table(own, reporting.YEAR_MARKS, by="area"),
+                      ctx.authority, ctx.national)
     return plot_km(km, at_risk=risk, threshold=ctx.threshold, step_days=91, max_years=5,
                    groups=[ctx.authority, ctx.national],
                    title=f"Time to legal permanence: {ctx.authority} and {ctx.national}")
@@ -284,7 +293,7 @@ def stages_figure(ctx: ReportContext):
     from pace_analysis import milestones
     from pace_analysis.plotting.stages import plot_stage_durations
 
-    by_route = milestones.stage_summary(ctx.began_in_window, by="permanence_route")
+    by_route = milestones.stage_summary(ctx.stage_rows, by="permanence_route")
     return plot_stage_durations(by_route, route_set=ctx.dataset.route_set, threshold=ctx.threshold,
                                 kind="bars", unit="weeks",
                                 title=f"Where the time goes: median weeks in each stage, {ctx.authority}")
