@@ -130,11 +130,12 @@ def test_council_folder_is_small_and_notebooks_carry_no_images(run_dir):
     for authority in (LARGEST, SMALLEST, MIDDLE):
         folder = run_dir / reports_slug(authority)
         size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-        # Issue 10 aims at 1 MB; with the trends, population and where-the-time-goes
-        # sections Glasgow's folder is 1.27 MB (most of it figures, saved as PNG and
-        # embedded in the page). The guard catches a return of embedded notebook images
-        # (2-3 MB a folder before); the aim is recorded as not yet met.
-        assert size <= 1.3e6, (authority, size)
+        # Issue 10 aims at 1 MB. With the ITS and "what would change" sections and PNGs
+        # written at zlib level 6 (5x cheaper to encode, 8% larger) Glasgow's folder is
+        # 1.52 MB: 0.81 MB page (figures embedded), 0.56 MB PNG files, 0.17 MB executed
+        # notebook. The guard catches a return of embedded notebook images (2-3 MB a
+        # folder before, also asserted below); the 1 MB aim is recorded as not met.
+        assert size <= 1.65e6, (authority, size)
         assert "image/png" not in (folder / "report.ipynb").read_text(encoding="utf-8")
 
 
