@@ -106,8 +106,13 @@ class Zygote:
     ----------
     pid : int
         The zygote's process id.
-    import_seconds : float
-        Seconds the zygote took to import :data:`PRELOAD`.
+    import_seconds : float or None
+        Seconds the zygote took to import :data:`PRELOAD` (None until it is ready).
+
+    Notes
+    -----
+    The constructor returns at once; the imports run while the caller does other work,
+    and the first request waits for them.
     """
 
     def __init__(self, preload: tuple[str, ...] = PRELOAD, cwd: str | None = None,
@@ -126,11 +131,23 @@ class Zygote:
         self._answers = os.fdopen(ans_r, "r", encoding="utf-8")
         self._lock = threading.Lock()
         self.pid = self._proc.pid
-        ready = self._read(timeout)
+        self._timeout = timeout
+        self.import_seconds: float | None = None  # known once ready
+
+    def _wait_ready(self) -> None:
+        """Wait (once) for the zygote's imports; called under the lock by the first request."""
+        if self.import_seconds is not None:
+            return
+        ready = self._read(self._timeout)
         if not ready.get("ready"):
-            self.close()
             raise ZygoteError(f"kernel zygote did not start: {ready.get('error', ready)}")
         self.import_seconds = float(ready["seconds"])
+
+    def wait_ready(self) -> float:
+        """Block until the zygote has imported :data:`PRELOAD`; the seconds it took."""
+        with self._lock:
+            self._wait_ready()
+        return float(self.import_seconds)
 
     def _read(self, timeout: float | None = None) -> dict:
         import select
@@ -147,6 +164,7 @@ class Zygote:
 
     def _call(self, **request: Any) -> dict:
         with self._lock:
+            self._wait_ready()
             try:
                 self._requests.write(json.dumps(request) + "\n")
             except (BrokenPipeError, ValueError) as exc:

@@ -300,11 +300,14 @@ class BatchStopped(Exception):  # noqa: N818 - a state, not an error
 
 
 def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key: str,
-               export: Callable[..., Any], stop: threading.Event | None = None
-               ) -> AuthorityResult:
+               export: Callable[..., Any], stop: threading.Event | None = None,
+               kernel_manager: type | None = None) -> AuthorityResult:
     import papermill
 
     from pace_analysis.kernels import TrackedKernelManager
+
+    # A cold kernel per authority, or one forked from the warm zygote (pace_analysis.kernelpool).
+    kernel_manager = kernel_manager or TrackedKernelManager
 
     stop = stop or threading.Event()
     if stop.is_set():
@@ -335,7 +338,7 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                     # A hung cell fails its authority instead of holding up the whole batch.
                     execution_timeout=CELL_TIMEOUT,
                     # Tracked, so that an interrupted batch can shut every kernel down.
-                    kernel_manager_class=TrackedKernelManager,
+                    kernel_manager_class=kernel_manager,
                 )
                 break
             except Exception as exc:
@@ -468,6 +471,7 @@ def run_reports(
     progress: bool = True,
     extra_parameters: dict[str, dict] | None = None,
     pdf: bool = False,
+    warm: bool = False,
 ) -> RunSummary:
     """Build the reports of several authorities and the run's index.
 
@@ -501,6 +505,9 @@ def run_reports(
     pdf : bool
         Also print each report to ``report.pdf`` (A4, headless Chromium), inside the
         report's temporary folder so that it is published with the page or not at all.
+    warm : bool
+        Fork each authority's kernel from one pre-imported process
+        (:mod:`pace_analysis.kernelpool`) instead of starting a cold one.
 
     Returns
     -------
@@ -600,7 +607,7 @@ def run_reports(
                 export = partial(_export_with_pdf, export)
             stopped = _build_all(todo, dataset, notebook, notebook_bytes, run_dir, params_for,
                                  keys, jobs, progress, (window_start, window_end), results,
-                                 export)
+                                 export, warm=warm)
         for n in names:
             results.setdefault(n, AuthorityResult(n, slugify(n), "interrupted"))
         summary = RunSummary(run_dir, [results[n] for n in names])
@@ -634,7 +641,7 @@ def run_reports(
             "notebook": _shown_path(notebook), "notebook_hash": notebook_digest,
             "authorities": present, "any_names": any_names, "synthetic": synthetic,
             "extract_max": extract_max,
-        }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
+        }, earlier, {"jobs": jobs, "warm": warm, "force": force, "threshold": threshold, "window_start": window_start,
             "window_end": window_end, "show_timelines": bool(show_timelines),
             "kernel": f"{KERNEL_NAME} (Python {sys.version.split()[0]})"})
     if stopped is not None:
@@ -699,7 +706,7 @@ def _raise_terminated(signum, frame) -> None:
 
 def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Path, params_for,
                keys: dict, jobs: int, progress: bool, window, results: dict,
-               export=None) -> BaseException | None:
+               export=None, warm: bool = False) -> BaseException | None:
     """Build the reports of *todo*; return the interruption (Ctrl-C, SIGTERM) if one came.
 
     On an interruption no further authority is started, every kernel is shut down, the
@@ -712,7 +719,7 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
 
     stop = threading.Event()
     stopped: BaseException | None = None
-    with private_cache() as cache:
+    with private_cache() as cache, _kernel_source(warm) as kernel_manager:
         # The cache holds child-level data: private (0700), outside reports/, always removed.
         write_cache(dataset, cache, window)
         snapshot = cache / notebook.name
@@ -724,7 +731,7 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
             futures = {
                 pool.submit(_build_one, n, snapshot, run_dir,
                             {**params_for(n), "cache_dir": str(cache)}, keys[n],
-                            export or export_html, stop): n
+                            export or export_html, stop, kernel_manager): n
                 for n in todo
             }
             for fut in as_completed(futures):
@@ -743,6 +750,29 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
     return stopped
+
+
+class _kernel_source:  # noqa: N801 - used as a context manager
+    """The kernel manager class of a batch: None (cold kernels) or one bound to a zygote.
+
+    The zygote starts importing while the parent writes the cache; it is stopped on every
+    exit path (its kernels are shut down by their managers, or by ``shut_down_all``).
+    """
+
+    def __init__(self, warm: bool):
+        self.warm, self.zygote = warm, None
+
+    def __enter__(self) -> type | None:
+        if not self.warm:
+            return None
+        from pace_analysis.kernelpool import Zygote, kernel_manager_class
+
+        self.zygote = Zygote()
+        return kernel_manager_class(self.zygote)
+
+    def __exit__(self, *exc) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
 
 
 def _wait_for_workers(pool, futures: dict, results: dict) -> None:
@@ -813,6 +843,8 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         help="example child timelines: auto = synthetic data only")
     parser.add_argument("--pdf", action="store_true",
                         help="also print each report to report.pdf (A4, headless Chromium)")
+    parser.add_argument("--warm", action="store_true",
+                        help="fork each kernel from one pre-imported process (faster start)")
     parser.add_argument("--notebook", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -827,6 +859,7 @@ def run_cli(args: argparse.Namespace) -> int:
         window_start=args.window_start, window_end=args.window_end,
         show_timelines={"auto": None, "yes": True, "no": False}[args.timelines],
         notebook=args.notebook, progress=not args.no_progress, pdf=args.pdf,
+        warm=getattr(args, "warm", False),
     )
     print(summary.text())
     if summary.failed:
