@@ -141,6 +141,17 @@ def mean_sections(run_dir: Path) -> tuple[dict[str, float], int]:
     return {k: v / max(len(books), 1) for k, v in total.items()}, len(books)
 
 
+_STEPS = re.compile(r"steps: notebook ([0-9.]+)s, export ([0-9.]+)s, audit ([0-9.]+)s")
+
+
+def mean_steps(run_dir: Path) -> dict[str, float]:
+    """Mean seconds per report of the runner's steps, from each build's run.log."""
+    rows = [tuple(map(float, m.groups())) for log in sorted(run_dir.glob("*/run.log"))
+            for m in [_STEPS.search(log.read_text(encoding="utf-8"))] if m]
+    names = ("kernel + cells (papermill)", "HTML export (parent)", "audit (parent)")
+    return {n: sum(r[i] for r in rows) / max(len(rows), 1) for i, n in enumerate(names)}
+
+
 def print_sections(cold: dict[str, float], warm: dict[str, float], n: int) -> None:
     _, source = section_function()
     print(f"seconds per report in each section (mean of {n} reports; {source}):")
@@ -179,6 +190,10 @@ def main() -> None:
         cold_s, n = mean_sections(tmp / "reports" / "cold")
         warm_s, _ = mean_sections(tmp / "reports" / "warm")
         print_sections(cold_s, warm_s, n)
+        cold_steps, warm_steps = (mean_steps(tmp / "reports" / r) for r in ("cold", "warm"))
+        print("runner steps, seconds per report (mean; from run.log):")
+        for name in cold_steps:
+            print(f"    {name:<58} {cold_steps[name]:6.2f} {warm_steps[name]:6.2f}")
         print(f"warm floor / floor       = {warm_floor / floor:.2f}")
         print(f"batch / floor            = {full / floor:.2f}   (aim <= 1.5)")
         print(f"warm batch / floor       = {warm / floor:.2f}   (moonshot <= 0.5)")

@@ -351,10 +351,15 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                 log.line(f"kernel failure ({type(exc).__name__}: {exc}); retrying")
         if stop.is_set():
             raise BatchStopped()
+        ran = time.perf_counter()
         scrub_paths(executed, _machine_paths(params, tmp))
         export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
+        exported = time.perf_counter()
         _audit_before_publishing(tmp, slug, int(params["disclosure_threshold"]))
         result.seconds = time.perf_counter() - started
+        # One line the benchmark reads (benchmarks/bench_reports.py): where this build's time went.
+        log.line(f"steps: notebook {ran - started:.2f}s, export {exported - ran:.2f}s, "
+                 f"audit {started + result.seconds - exported:.2f}s")
         log.line(f"built in {result.seconds:.1f}s")
         log.close()
         scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
