@@ -40,6 +40,7 @@ cold path's.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -324,7 +325,8 @@ def _child(request: dict, pipes: tuple[Any, ...]) -> None:
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()  # fresh OS entropy, as a new process has
         argv = request["argv"]
-        sys.argv = ["ipykernel_launcher", *argv[3:]]
+        spec = importlib.util.find_spec("ipykernel_launcher")
+        sys.argv = [spec.origin if spec and spec.origin else "ipykernel_launcher", *argv[3:]]
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()

@@ -13,7 +13,7 @@ import pytest
 
 from pace_analysis import kernels, reports
 from pace_analysis.kernelpool import Zygote, ZygoteError, kernel_manager_class
-from tests.test_reports import write_small
+from tests.test_reports import batch_run
 
 #: One notebook run twice in a row by the same zygote: the first run ("set") changes a
 #: module global of the package, matplotlib's rcParams, both random states, an environment
@@ -59,6 +59,7 @@ def _run(nb: Path, out: Path, step: str, manager) -> dict:
     return json.loads(done.cells[-1].outputs[0]["text"])
 
 
+@pytest.mark.slow
 def test_no_state_of_one_authority_is_seen_by_the_next(tmp_path):
     nb = _notebook(tmp_path / "state.ipynb")
     with Zygote() as zygote:
@@ -119,23 +120,22 @@ def _files(folder: Path) -> dict[str, bytes]:
     return out
 
 
-def test_warm_report_is_byte_identical_to_cold(tmp_path):
-    data = write_small(tmp_path / "data")
-    built = {}
-    for warm in (False, True):
-        out = tmp_path / ("warm" if warm else "cold")
-        summary = reports.run_reports(["Angus"], data, run="r", out=out, jobs=1,
-                                      progress=False, warm=warm)
-        assert summary.exit_code == 0, summary.text()
-        built[warm] = _files(out / "r" / "angus")
-    assert sorted(built[True]) == sorted(built[False])
-    assert "report.html" in built[True] and any(n.endswith(".png") for n in built[True])
-    differ = [name for name in built[False] if built[False][name] != built[True][name]]
-    assert differ == []
-    manifest = json.loads((tmp_path / "warm" / "r" / "manifest.json").read_text())
+@pytest.mark.slow
+def test_warm_report_is_byte_identical_to_cold():
+    run = batch_run()  # the session's shared batch, built with cold kernels
+    summary = reports.run_reports(["Angus"], run["data"], run="warm", out=run["root"] / "reports",
+                                  jobs=1, progress=False, warm=True)
+    assert summary.exit_code == 0, summary.text()
+    cold = _files(run["run_dir"] / "angus")
+    warm = _files(run["root"] / "reports" / "warm" / "angus")
+    assert sorted(warm) == sorted(cold)
+    assert "report.html" in warm and any(n.endswith(".png") for n in warm)
+    assert [name for name in cold if cold[name] != warm[name]] == []
+    manifest = json.loads((run["root"] / "reports" / "warm" / "manifest.json").read_text())
     assert manifest["parameters"]["warm"] is True
 
 
+@pytest.mark.slow
 def test_interrupted_batch_shuts_down_forked_kernels():
     async def start_and_stop() -> tuple[int, int, int | None]:
         km = manager(kernel_name=reports.KERNEL_NAME)
