@@ -18,7 +18,7 @@ costs at that size, in the same run as the baseline (the committed Scottish data
 4. reports for a sample of authorities of different sizes (``pace report --jobs 1``; seconds
    per authority from the run's ``manifest.json``), a straight line of seconds against
    journeys fitted through them, and the whole batch extrapolated: parent + the sum of
-   every authority's predicted seconds ÷ the workers.
+   every authority's predicted seconds ÷ the workers; the peak memory of one kernel.
 
 Prints every figure for both datasets and England ÷ Scotland.
 
@@ -129,14 +129,31 @@ def sample(sizes: dict[str, int], k: int) -> list[str]:
     return [ranked[i] for i in picks]
 
 
-def measure_reports(data: Path, names: list[str], out: Path, warm: bool) -> dict[str, float]:
-    """Seconds of each authority's build, one at a time (``--jobs 1``)."""
+def measure_reports(data: Path, names: list[str], out: Path, warm: bool
+                    ) -> tuple[dict[str, float], float]:
+    """Seconds of each authority's build, one at a time (``--jobs 1``), and the peak
+    resident memory of any one kernel (sampled every 0.1 s with psutil)."""
+    import psutil
+
     who = [a for n in names for a in ("--authority", n)]
-    _run([sys.executable, "-m", "pace_analysis.cli", "report", *who, "--data", str(data),
-          "--out", str(out), "--run", "bench", "--jobs", "1", "--no-progress",
-          *(["--warm"] if warm else [])])
+    args = [sys.executable, "-m", "pace_analysis.cli", "report", *who, "--data", str(data),
+            "--out", str(out), "--run", "bench", "--jobs", "1", "--no-progress",
+            *(["--warm"] if warm else [])]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    runner, kernel_mb = psutil.Process(proc.pid), 0.0
+    while proc.poll() is None:
+        try:
+            for child in runner.children(recursive=True):
+                if "ipykernel_launcher" in " ".join(child.cmdline()) or warm:
+                    kernel_mb = max(kernel_mb, child.memory_info().rss / 2**20)
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    output = proc.stdout.read().decode() if proc.stdout else ""
+    if proc.returncode != 0:
+        sys.exit(f"pace report failed ({proc.returncode}):\n{output}")
     manifest = json.loads((out / "bench" / "manifest.json").read_text(encoding="utf-8"))
-    return {r["authority"]: float(r["seconds"]) for r in manifest["authorities"]}
+    return {r["authority"]: float(r["seconds"]) for r in manifest["authorities"]}, kernel_mb
 
 
 def extrapolate(parent: dict, seconds: dict[str, float], jobs: int) -> dict:
@@ -150,7 +167,8 @@ def extrapolate(parent: dict, seconds: dict[str, float], jobs: int) -> dict:
             "batch_s": parent["parent_s"] + float(each.sum()) / jobs}
 
 
-def report(label: str, parent: dict, seconds: dict[str, float], fit: dict, jobs: int) -> None:
+def report(label: str, parent: dict, seconds: dict[str, float], fit: dict, jobs: int,
+           kernel_mb: float) -> None:
     n = len(parent["sizes"])
     print(f"{label}: {n} authorities, {parent['journeys']:,} journeys, "
           f"{parent['placements']:,} placements")
@@ -163,6 +181,7 @@ def report(label: str, parent: dict, seconds: dict[str, float], fit: dict, jobs:
     print(f"    fit: {fit['a']:.1f} s + {1000 * fit['b']:.2f} s per 1,000 journeys; mean "
           f"{fit['per_authority_s']:.1f} s per authority; batch of {n} with {jobs} workers "
           f"~ {fit['batch_s'] / 60:.1f} min")
+    print(f"    peak RSS of one kernel {kernel_mb:.0f} MB")
 
 
 def main() -> None:
@@ -181,7 +200,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-england-") as tmp:
         tmp = Path(tmp)
         sco_parent = measure_parent(SCOTLAND)
-        sco_seconds = measure_reports(SCOTLAND, sample(sco_parent["sizes"], k_sco),
+        sco_seconds, sco_kernel = measure_reports(SCOTLAND, sample(sco_parent["sizes"], k_sco),
                                       tmp / "sco", opts.warm)
         sco_fit = extrapolate(sco_parent, sco_seconds, opts.jobs)
         data, build = build_england(tmp, scale)
@@ -190,17 +209,19 @@ def main() -> None:
               f"{build['import_s']:.1f} s, spread over {N_AUTHORITIES} authorities "
               f"{build['relabel_s']:.1f} s")
         eng_parent = measure_parent(data)
-        eng_seconds = measure_reports(data, sample(eng_parent["sizes"], k_eng), tmp / "eng",
+        eng_seconds, eng_kernel = measure_reports(data, sample(eng_parent["sizes"], k_eng), tmp / "eng",
                                       opts.warm)
         eng_fit = extrapolate(eng_parent, eng_seconds, opts.jobs)
-        report("baseline: committed Scottish data", sco_parent, sco_seconds, sco_fit, opts.jobs)
-        report("England-like", eng_parent, eng_seconds, eng_fit, opts.jobs)
+        report("baseline: committed Scottish data", sco_parent, sco_seconds, sco_fit, opts.jobs,
+               sco_kernel)
+        report("England-like", eng_parent, eng_seconds, eng_fit, opts.jobs, eng_kernel)
         print("England / baseline:")
         for label, key in (("journeys", "journeys"), ("parent seconds", "parent_s"),
                            ("parent peak RSS", "peak_rss_mb"), ("kernel cache MB", "cache_mb")):
             print(f"    {label:<28} = {eng_parent[key] / sco_parent[key]:6.2f}")
         print(f"    {'mean seconds per authority':<28} = "
               f"{eng_fit['per_authority_s'] / sco_fit['per_authority_s']:6.2f}")
+        print(f"    {'peak RSS of one kernel':<28} = {eng_kernel / sco_kernel:6.2f}")
         print(f"    {'batch (extrapolated)':<28} = {eng_fit['batch_s'] / sco_fit['batch_s']:6.2f}")
 
 
