@@ -123,15 +123,17 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.mark.slow
 def test_warm_report_is_byte_identical_to_cold():
     run = batch_run()  # the session's shared batch, built with cold kernels
-    summary = reports.run_reports(["Angus"], run["data"], run="warm", out=run["root"] / "reports",
-                                  jobs=1, progress=False, warm=True)
+    # The same run name (pages name their run), in another reports folder.
+    summary = reports.run_reports(["Angus"], run["data"], run=run["run_dir"].name,
+                                  out=run["root"] / "warm", jobs=1, progress=False, warm=True)
     assert summary.exit_code == 0, summary.text()
     cold = _files(run["run_dir"] / "angus")
-    warm = _files(run["root"] / "reports" / "warm" / "angus")
+    warm = _files(run["root"] / "warm" / run["run_dir"].name / "angus")
     assert sorted(warm) == sorted(cold)
     assert "report.html" in warm and any(n.endswith(".png") for n in warm)
     assert [name for name in cold if cold[name] != warm[name]] == []
-    manifest = json.loads((run["root"] / "reports" / "warm" / "manifest.json").read_text())
+    manifest = json.loads((run["root"] / "warm" / run["run_dir"].name / "manifest.json")
+                          .read_text())
     assert manifest["parameters"]["warm"] is True
 
 
