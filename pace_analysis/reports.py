@@ -300,11 +300,14 @@ class BatchStopped(Exception):  # noqa: N818 - a state, not an error
 
 
 def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key: str,
-               export: Callable[..., Any], stop: threading.Event | None = None
-               ) -> AuthorityResult:
+               export: Callable[..., Any], stop: threading.Event | None = None,
+               kernel_manager: type | None = None) -> AuthorityResult:
     import papermill
 
     from pace_analysis.kernels import TrackedKernelManager
+
+    # A cold kernel per authority, or one forked from the warm zygote (pace_analysis.kernelpool).
+    kernel_manager = kernel_manager or TrackedKernelManager
 
     stop = stop or threading.Event()
     if stop.is_set():
@@ -335,7 +338,7 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                     # A hung cell fails its authority instead of holding up the whole batch.
                     execution_timeout=CELL_TIMEOUT,
                     # Tracked, so that an interrupted batch can shut every kernel down.
-                    kernel_manager_class=TrackedKernelManager,
+                    kernel_manager_class=kernel_manager,
                 )
                 break
             except Exception as exc:
@@ -348,10 +351,15 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
                 log.line(f"kernel failure ({type(exc).__name__}: {exc}); retrying")
         if stop.is_set():
             raise BatchStopped()
+        ran = time.perf_counter()
         scrub_paths(executed, _machine_paths(params, tmp))
         export(executed, tmp / "report.html", title=f"{authority}: time to legal permanence")
+        exported = time.perf_counter()
         _audit_before_publishing(tmp, slug, int(params["disclosure_threshold"]))
         result.seconds = time.perf_counter() - started
+        # One line the benchmark reads (benchmarks/bench_reports.py): where this build's time went.
+        log.line(f"steps: notebook {ran - started:.2f}s, export {exported - ran:.2f}s, "
+                 f"audit {started + result.seconds - exported:.2f}s")
         log.line(f"built in {result.seconds:.1f}s")
         log.close()
         scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
@@ -468,6 +476,7 @@ def run_reports(
     progress: bool = True,
     extra_parameters: dict[str, dict] | None = None,
     pdf: bool = False,
+    warm: bool = False,
 ) -> RunSummary:
     """Build the reports of several authorities and the run's index.
 
@@ -501,6 +510,9 @@ def run_reports(
     pdf : bool
         Also print each report to ``report.pdf`` (A4, headless Chromium), inside the
         report's temporary folder so that it is published with the page or not at all.
+    warm : bool
+        Fork each authority's kernel from one pre-imported process
+        (:mod:`pace_analysis.kernelpool`) instead of starting a cold one.
 
     Returns
     -------
@@ -534,15 +546,20 @@ def run_reports(
     refuse_inputs(run_dir, [data_path], what="the run folder")
     if out_root.exists() and not out_root.is_dir():
         raise PaceError(f"--out {out} exists and is not a folder")
-    check_parameters(notebook, PARAMETERS)
-    for extra in (extra_parameters or {}).values():
-        check_parameters(notebook, extra)
-
+    if not notebook.is_file():
+        raise PaceError(f"notebook not found: {notebook}")
     data_digest, package_digest = data_hash(data_path), package_hash()
     notebook_bytes = notebook.read_bytes()  # one snapshot: edits during the run do not leak in
     notebook_digest = hashlib.sha256(notebook_bytes).hexdigest()
     previous = read_manifest(run_dir)
     known = previous.get("inputs", {})
+    if extra_parameters or not (known.get("notebook_hash") == notebook_digest
+                                and known.get("package_hash") == package_digest):
+        # Else the same notebook was checked by this same code in an earlier run (this
+        # saves importing papermill, about 1.5 s, when nothing changed).
+        check_parameters(notebook, PARAMETERS)
+        for extra in (extra_parameters or {}).values():
+            check_parameters(notebook, extra)
     dataset = None
     if (known.get("data_hash") == data_digest and known.get("package_hash") == package_digest
             and isinstance(known.get("authorities"), list) and "any_names" in known
@@ -600,7 +617,7 @@ def run_reports(
                 export = partial(_export_with_pdf, export)
             stopped = _build_all(todo, dataset, notebook, notebook_bytes, run_dir, params_for,
                                  keys, jobs, progress, (window_start, window_end), results,
-                                 export)
+                                 export, warm=warm)
         for n in names:
             results.setdefault(n, AuthorityResult(n, slugify(n), "interrupted"))
         summary = RunSummary(run_dir, [results[n] for n in names])
@@ -634,7 +651,7 @@ def run_reports(
             "notebook": _shown_path(notebook), "notebook_hash": notebook_digest,
             "authorities": present, "any_names": any_names, "synthetic": synthetic,
             "extract_max": extract_max,
-        }, earlier, {"jobs": jobs, "force": force, "threshold": threshold, "window_start": window_start,
+        }, earlier, {"jobs": jobs, "warm": warm, "force": force, "threshold": threshold, "window_start": window_start,
             "window_end": window_end, "show_timelines": bool(show_timelines),
             "kernel": f"{KERNEL_NAME} (Python {sys.version.split()[0]})"})
     if stopped is not None:
@@ -699,7 +716,7 @@ def _raise_terminated(signum, frame) -> None:
 
 def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Path, params_for,
                keys: dict, jobs: int, progress: bool, window, results: dict,
-               export=None) -> BaseException | None:
+               export=None, warm: bool = False) -> BaseException | None:
     """Build the reports of *todo*; return the interruption (Ctrl-C, SIGTERM) if one came.
 
     On an interruption no further authority is started, every kernel is shut down, the
@@ -713,7 +730,7 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
 
     stop = threading.Event()
     stopped: BaseException | None = None
-    with private_cache() as cache:
+    with private_cache() as cache, _kernel_source(warm) as kernel_manager:
         # The cache holds child-level data: private (0700), outside reports/, always removed.
         write_cache(dataset, cache, window)
         # What every report shares (national tables, funnel), once for the whole batch.
@@ -727,7 +744,7 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
             futures = {
                 pool.submit(_build_one, n, snapshot, run_dir,
                             {**params_for(n), "cache_dir": str(cache)}, keys[n],
-                            export or export_html, stop): n
+                            export or export_html, stop, kernel_manager): n
                 for n in todo
             }
             for fut in as_completed(futures):
@@ -746,6 +763,29 @@ def _build_all(todo, dataset, notebook: Path, notebook_bytes: bytes, run_dir: Pa
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
     return stopped
+
+
+class _kernel_source:  # noqa: N801 - used as a context manager
+    """The kernel manager class of a batch: None (cold kernels) or one bound to a zygote.
+
+    The zygote starts importing while the parent writes the cache; it is stopped on every
+    exit path (its kernels are shut down by their managers, or by ``shut_down_all``).
+    """
+
+    def __init__(self, warm: bool):
+        self.warm, self.zygote = warm, None
+
+    def __enter__(self) -> type | None:
+        if not self.warm:
+            return None
+        from pace_analysis.kernelpool import Zygote, kernel_manager_class
+
+        self.zygote = Zygote()
+        return kernel_manager_class(self.zygote)
+
+    def __exit__(self, *exc) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
 
 
 def _wait_for_workers(pool, futures: dict, results: dict) -> None:
@@ -816,6 +856,8 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
                         help="example child timelines: auto = synthetic data only")
     parser.add_argument("--pdf", action="store_true",
                         help="also print each report to report.pdf (A4, headless Chromium)")
+    parser.add_argument("--warm", action="store_true",
+                        help="fork each kernel from one pre-imported process (faster start)")
     parser.add_argument("--notebook", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -830,6 +872,7 @@ def run_cli(args: argparse.Namespace) -> int:
         window_start=args.window_start, window_end=args.window_end,
         show_timelines={"auto": None, "yes": True, "no": False}[args.timelines],
         notebook=args.notebook, progress=not args.no_progress, pdf=args.pdf,
+        warm=getattr(args, "warm", False),
     )
     print(summary.text())
     if summary.failed:

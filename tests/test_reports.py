@@ -273,6 +273,28 @@ def test_force_rebuilds(tmp_path):
 
 
 @pytest.mark.slow
+def test_rerun_checks_parameters_only_of_a_changed_notebook(tmp_path, monkeypatch):
+    data = write_small(tmp_path / "data")
+    nb = light_notebook(tmp_path / "stub.ipynb")
+    kw = dict(run="r", out=tmp_path / "reports", progress=False, notebook=nb)
+    reports.run_reports(["Fife"], data, **kw)
+    checked = []
+    real = reports.check_parameters
+    monkeypatch.setattr(reports, "check_parameters",
+                        lambda *a: checked.append(a) or real(*a))
+    # Nothing changed: the manifest's notebook hash stands for the check (no papermill).
+    assert [r.status for r in reports.run_reports(["Fife"], data, **kw).results] == ["skipped"]
+    assert checked == []
+    # The notebook lost a parameter: checked again, and refused before anything is built.
+    book = nbformat.read(nb, as_version=4)
+    book.cells[1].source = book.cells[1].source.replace("cache_dir = None", "")
+    nbformat.write(book, nb)
+    with pytest.raises(PaceError, match="no parameter"):
+        reports.run_reports(["Fife"], data, **kw)
+    assert checked
+
+
+@pytest.mark.slow
 def test_crash_mid_build_leaves_the_previous_report_whole(tmp_path, monkeypatch):
     from pace_analysis import html
 
