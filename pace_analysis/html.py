@@ -505,10 +505,9 @@ def _with_contents(body: str) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from pace_analysis.writing import write_text_atomic
+
+    return write_text_atomic(path, text)
 
 
 def png_data_uri(fig, name: str | None = None) -> str:
@@ -637,8 +636,9 @@ def funnel_section(dataset, run_dir: str | os.PathLike, threshold: int = 5) -> s
     except PaceError as exc:
         return f'<h2>Funnel plot</h2><p class="note">Not drawn: {html.escape(str(exc))}</p>'
     from pace_analysis.figures import png_bytes
+    from pace_analysis.writing import write_bytes_atomic
 
-    (run_dir / "funnel.png").write_bytes(png_bytes(fig))
+    write_bytes_atomic(run_dir / "funnel.png", png_bytes(fig))
     img = png_data_uri(fig, "funnel.png")
     plt.close(fig)
     counts = [c for c in ("numerator", "denominator") if c in table.columns]

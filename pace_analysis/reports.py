@@ -383,22 +383,35 @@ def _build_one(authority: str, notebook: Path, run_dir: Path, params: dict, key:
         result.status = "failed"
         result.seconds = time.perf_counter() - started
         result.cell, result.error, result.cell_source = _failure_details(exc, executed)
-        log.line(f"FAILED: {result.describe()}")
-        log.fh.write(traceback.format_exc())
-        log.close()
-        scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
-        # Keep the log and the executed notebook for diagnosis; never a stale or half report.
-        for name in list(os.listdir(tmp)):
-            if name not in {"run.log", "report.ipynb"}:
-                p = tmp / name
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-        if executed.exists():
-            scrub_paths(executed, _machine_paths(params, tmp))
-            _keep_failed_notebook(executed, tmp / "failed.ipynb")
-        write_atomic(tmp / BUILD_FILE, json.dumps({"key": None, "authority": authority,
-                                                   "status": "failed"}, indent=1))
+        try:
+            _keep_failure(tmp, log, result, executed, params, authority)
+        except (OSError, PaceError):
+            # The failure cannot be recorded either (a full or read-only disk): leave no
+            # half-written folder behind; the batch reports the error.
+            log.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            return result
     _swap_in(tmp, final)
     return result
+
+
+def _keep_failure(tmp: Path, log: _Log, result: AuthorityResult, executed: Path,
+                  params: dict, authority: str) -> None:
+    """Turn a failed build's folder into its record: log, scrubbed notebook, build file."""
+    log.line(f"FAILED: {result.describe()}")
+    log.fh.write(traceback.format_exc())
+    log.close()
+    scrub_paths(tmp / "run.log", _machine_paths(params, tmp))
+    # Keep the log and the executed notebook for diagnosis; never a stale or half report.
+    for name in list(os.listdir(tmp)):
+        if name not in {"run.log", "report.ipynb"}:
+            p = tmp / name
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    if executed.exists():
+        scrub_paths(executed, _machine_paths(params, tmp))
+        _keep_failed_notebook(executed, tmp / "failed.ipynb")
+    write_atomic(tmp / BUILD_FILE, json.dumps({"key": None, "authority": authority,
+                                               "status": "failed"}, indent=1))
 
 
 def _audit_before_publishing(folder: Path, slug: str, threshold: int) -> None:
@@ -600,63 +613,71 @@ def run_reports(
         n: AuthorityResult(n, slugify(n), "skipped") for n in names if n not in todo
     }
     check_writable(out_root, need=_space_needed(len(todo)), what="--out folder")
+    new_run = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    stopped: BaseException | None = None
-    with run_lock(run_dir), _sigterm_raises():
-        _clean_leftovers(run_dir)
-        if todo:
-            if dataset is None:
-                dataset = _load_validated(data_path)
-            from functools import partial
+    try:
+        stopped: BaseException | None = None
+        with run_lock(run_dir), _sigterm_raises():
+            _clean_leftovers(run_dir)
+            if todo:
+                if dataset is None:
+                    dataset = _load_validated(data_path)
+                from functools import partial
 
-            from pace_analysis.html import export_html, facts_for_dataset
+                from pace_analysis.html import export_html, facts_for_dataset
 
-            export = partial(export_html, facts=facts_for_dataset(
-                dataset, data_path, (window_start, window_end), threshold))
-            if pdf:
-                export = partial(_export_with_pdf, export)
-            stopped = _build_all(todo, dataset, notebook, notebook_bytes, run_dir, params_for,
-                                 keys, jobs, progress, (window_start, window_end), results,
-                                 export, warm=warm)
-        for n in names:
-            results.setdefault(n, AuthorityResult(n, slugify(n), "interrupted"))
-        summary = RunSummary(run_dir, [results[n] for n in names])
-        summary.incomplete = stopped is not None
-        # Authorities built into this run folder by an earlier invocation (e.g. --authority X
-        # after --all) stay in the index and the manifest.
-        earlier = [r for r in previous.get("authorities", [])
-                   if r.get("authority") not in results and (run_dir / str(r.get("slug"))).is_dir()]
-        if todo or not (run_dir / "index.html").is_file():
-            from pace_analysis.html import facts_for_dataset, funnel_section, write_index
+                export = partial(export_html, facts=facts_for_dataset(
+                    dataset, data_path, (window_start, window_end), threshold))
+                if pdf:
+                    export = partial(_export_with_pdf, export)
+                stopped = _build_all(todo, dataset, notebook, notebook_bytes, run_dir, params_for,
+                                     keys, jobs, progress, (window_start, window_end), results,
+                                     export, warm=warm)
+            for n in names:
+                results.setdefault(n, AuthorityResult(n, slugify(n), "interrupted"))
+            summary = RunSummary(run_dir, [results[n] for n in names])
+            summary.incomplete = stopped is not None
+            # Authorities built into this run folder by an earlier invocation (e.g. --authority X
+            # after --all) stay in the index and the manifest.
+            earlier = [r for r in previous.get("authorities", [])
+                       if r.get("authority") not in results and (run_dir / str(r.get("slug"))).is_dir()]
+            if todo or not (run_dir / "index.html").is_file():
+                from pace_analysis.html import facts_for_dataset, funnel_section, write_index
 
-            if dataset is None:
-                dataset = _load_validated(data_path)
-            rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
-                          + [(r["authority"], r["slug"], r["status"]) for r in earlier])
-            rows = [(a, s, st) for a, s, st in rows
-                    if st != "interrupted" or (run_dir / s / "report.html").is_file()]
-            write_index(run_dir, rows, threshold=threshold,
-                        extra_html=funnel_section(dataset, run_dir, threshold)
-                        + _incomplete_note(summary),
-                        facts=facts_for_dataset(dataset, data_path, (window_start, window_end),
-                                                threshold))
-        from pace_analysis.audit import audit_run
+                if dataset is None:
+                    dataset = _load_validated(data_path)
+                rows = sorted([(r.authority, r.slug, r.status) for r in summary.results]
+                              + [(r["authority"], r["slug"], r["status"]) for r in earlier])
+                rows = [(a, s, st) for a, s, st in rows
+                        if st != "interrupted" or (run_dir / s / "report.html").is_file()]
+                write_index(run_dir, rows, threshold=threshold,
+                            extra_html=funnel_section(dataset, run_dir, threshold)
+                            + _incomplete_note(summary),
+                            facts=facts_for_dataset(dataset, data_path, (window_start, window_end),
+                                                    threshold))
+            from pace_analysis.audit import audit_run
 
-        summary.unsafe = [f.text() for f in audit_run(run_dir, threshold).findings]
-        summary.seconds = time.perf_counter() - started
-        write_manifest(run_dir, summary, previous, {
-            # No absolute path of this machine in any output.
-            "data_path": _shown_path(data_path), "data_hash": data_digest,
-            "package_hash": package_digest,
-            "notebook": _shown_path(notebook), "notebook_hash": notebook_digest,
-            "authorities": present, "any_names": any_names, "synthetic": synthetic,
-            "extract_max": extract_max,
-        }, earlier, {"jobs": jobs, "warm": warm, "force": force, "threshold": threshold, "window_start": window_start,
-            "window_end": window_end, "show_timelines": bool(show_timelines),
-            "kernel": f"{KERNEL_NAME} (Python {sys.version.split()[0]})"})
-    if stopped is not None:
-        raise stopped
-    return summary
+            summary.unsafe = [f.text() for f in audit_run(run_dir, threshold).findings]
+            summary.seconds = time.perf_counter() - started
+            write_manifest(run_dir, summary, previous, {
+                # No absolute path of this machine in any output.
+                "data_path": _shown_path(data_path), "data_hash": data_digest,
+                "package_hash": package_digest,
+                "notebook": _shown_path(notebook), "notebook_hash": notebook_digest,
+                "authorities": present, "any_names": any_names, "synthetic": synthetic,
+                "extract_max": extract_max,
+            }, earlier, {"jobs": jobs, "warm": warm, "force": force, "threshold": threshold, "window_start": window_start,
+                "window_end": window_end, "show_timelines": bool(show_timelines),
+                "kernel": f"{KERNEL_NAME} (Python {sys.version.split()[0]})"})
+        if stopped is not None:
+            raise stopped
+        return summary
+    except (OSError, PaceError):
+        if new_run:
+            # A run folder this call created and could not finish (a full or read-only
+            # disk): nothing half-written is left; the caller reports the error.
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
 
 
 def _export_with_pdf(export: Callable[..., Any], executed, html_path, **kwargs):

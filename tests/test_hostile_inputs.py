@@ -848,9 +848,6 @@ def test_read_only_output_is_a_message_and_leaves_nothing(tmp_path, capsys, monk
     assert _snapshot(tmp_path) == before
 
 
-@pytest.mark.xfail(strict=True, reason="pace_analysis/reports.py (not this branch's file): when "
-                   "the disk fills during a build, _build_one's failure path cannot write either, "
-                   "and the .<slug>.tmp-* folder and an empty run folder are left behind")
 def test_full_disk_during_a_report_is_a_message_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     import errno
 
