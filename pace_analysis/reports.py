@@ -453,7 +453,13 @@ def scrub_paths(path: Path, paths: dict[str, str]) -> None:
     for old in sorted(paths, key=len, reverse=True):
         text = text.replace(old, paths[old])
         text = text.replace(json.dumps(old)[1:-1], paths[old])  # as escaped inside JSON
+    # Object reprs ("<...Styler at 0x7f8a1c647590>") name a memory address, which differs
+    # from run to run; without it the same input gives the same notebook outputs.
+    text = _OBJECT_ADDRESS.sub(">", text)
     write_atomic(path, text)
+
+
+_OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 
 
 def _keep_failed_notebook(executed: Path, target: Path) -> None:

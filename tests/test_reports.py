@@ -381,3 +381,14 @@ def test_pdf_without_chromium_is_refused_before_any_kernel(tmp_path, monkeypatch
         reports.run_reports(["Fife"], data, run="nopdf", out=tmp_path / "reports",
                             progress=False, pdf=True)
     assert not (tmp_path / "reports" / "nopdf" / "fife").exists()
+
+
+def test_scrub_paths_removes_object_addresses(tmp_path):
+    # A Styler's text/plain repr carries a memory address that differs between runs.
+    nb = tmp_path / "report.ipynb"
+    nb.write_text('{"text/plain": ["<pandas.io.formats.style.Styler at 0x7f8a1c647590>"],'
+                  ' "path": "/srv/data/x"}', encoding="utf-8")
+    reports.scrub_paths(nb, {"/srv/data": "<data>"})
+    text = nb.read_text(encoding="utf-8")
+    assert "0x7f8a1c647590" not in text and "<pandas.io.formats.style.Styler>" in text
+    assert "/srv/data" not in text and "<data>/x" in text
