@@ -25,11 +25,10 @@ Prints:
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import pandas as pd
-from timing import best_of
+from timing import best_of, cpu_of
 
 from pace_analysis.io import read_dataset
 from pace_analysis.multistate import pathway_transitions
@@ -38,16 +37,6 @@ from pace_analysis.whatif import Scenario, what_if
 from pace_analysis.whatif.checks import backtest, backtest_summary, occupancy_check
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "synthetic"
-
-
-def cpu_of(fn, repeat: int) -> float:
-    """Smallest CPU time of this process over *repeat* calls (other jobs' load excluded)."""
-    out = []
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        out.append(time.process_time() - t0)
-    return min(out)
 
 
 def main() -> None:
