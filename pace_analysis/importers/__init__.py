@@ -31,7 +31,8 @@ def configure_cli(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--out", required=True, metavar="DIR", help="dataset folder to write")
     e.add_argument("--year", nargs="+", metavar="YYYY/YY",
                    help="return year of each episodes file, or one for all "
-                        "(default: from the file name, else the latest date in it)")
+                        "(default: from the file name; a file whose name holds no year is read "
+                        "as a multi-year extract, each episode by its own year)")
     e.add_argument("--authority", metavar="NAME", help="authority name (default 'England')")
     e.add_argument("--extract-date", metavar="DATE",
                    help="censoring date, dd/mm/yyyy or YYYY-MM-DD (default 31 March of the latest year)")
