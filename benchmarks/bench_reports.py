@@ -202,8 +202,8 @@ def main() -> None:
         # Seconds per report in each section (papermill's cell timings), so regressions show.
         from pace_analysis.report.timing import format_run_sections
 
-        print("seconds per report in each section (full batch):")
-        print(format_run_sections(tmp / "reports" / "bench"))
+        print("seconds per report in each section, mean / min / max over the full batch:")
+        print(format_run_sections(tmp / "reports" / "cold"))
 
 
 if __name__ == "__main__":

@@ -69,3 +69,9 @@ def test_run_sections_summarise_every_report_of_a_run(tmp_path):
     assert table.loc["Two", "mean"] == pytest.approx(1.25)
     assert table.loc["total", "min"] == pytest.approx(0.25 + 1.0 + 2.0)
     assert "moray" in format_run_sections(tmp_path)
+
+
+def test_a_run_folder_without_reports_gives_an_empty_table(tmp_path):
+    # bench_reports.py once pointed at a run name that did not exist: a ValueError then.
+    table = run_sections(tmp_path)
+    assert table.empty and list(table.columns) == ["mean", "min", "max", "slowest"]

@@ -110,7 +110,8 @@ def section_table(notebooks: Mapping[str, object] | Iterable[tuple[str, object]]
         columns[str(name)] = secs
     table = pd.DataFrame({name: [secs.get(s, 0.0) for s in order] for name, secs in columns.items()},
                          index=pd.Index(order, name="section"))
-    table.loc["total"] = table.sum(axis=0)
+    if table.shape[1]:  # no notebooks: no sections and no total
+        table.loc["total"] = table.sum(axis=0)
     return table
 
 
