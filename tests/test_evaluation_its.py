@@ -110,3 +110,12 @@ def test_styled_table_names_itself_for_the_page():
     table = pd.DataFrame({"Measure": ["Days"], "Change in level": [-12.345]})
     html = its_styled(table).to_html()
     assert 'id="T_interrupted_time_series"' in html and "-12.3<" in html
+
+
+def test_amounts_that_round_to_zero_read_zero():
+    from pace_analysis.evaluation.its import _amount
+
+    assert _amount(-0.002, "proportion") == "0 percentage points"
+    assert _amount(0.3, "days") == "0 days"
+    assert _amount(-0.2, "proportion") == "-20 percentage points"
+    assert _amount(1234.4, "days") == "+1,234 days"

@@ -157,7 +157,10 @@ def segmented_regression(periods, values, join: date, measure: str = "", title: 
 
 
 def _amount(v: float, kind: str) -> str:
-    return f"{100 * v:+.0f} percentage points" if kind == "proportion" else f"{v:+,.0f} days"
+    x = 100 * v if kind == "proportion" else v
+    # Rounded to a whole number; a value that rounds to zero reads "0", never "-0" or "+0".
+    text = "0" if round(x) == 0 else f"{x:+,.0f}"
+    return f"{text} percentage points" if kind == "proportion" else f"{text} days"
 
 
 def its_sentence(res: ITSResult) -> str:
