@@ -41,6 +41,21 @@ def test_committed_notebooks_ask_for_the_project_kernel():
         assert spec["name"] == "pace-analysis", name
 
 
+def test_committed_notebooks_are_thin():
+    # One `parameters` cell of plain `name = literal` lines first; no def or class anywhere:
+    # the library does the work, notebooks only call it.
+    for name, text in _committed_notebooks().items():
+        code = [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
+        assert code[0].get("metadata", {}).get("tags") == ["parameters"], name
+        for line in "".join(code[0]["source"]).splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                var, _, value = line.partition(" = ")
+                assert var.isidentifier() and value, (name, line)
+                compile(value, "<parameter>", "eval")
+        assert not any(line.lstrip().startswith(("def ", "class "))
+                       for c in code for line in "".join(c["source"]).splitlines()), name
+
+
 def _run_filter(text: str) -> str:
     done = subprocess.run([sys.executable, "-m", "pace_analysis.nbclean"], input=text.encode(),
                           capture_output=True, check=True)

@@ -12,17 +12,10 @@ REPO = Path(__file__).parent.parent
 NB = REPO / "notebooks" / "whatif.ipynb"
 
 
-def test_notebook_is_thin_and_committed_without_outputs():
+def test_notebook_explains_each_step_in_words():
+    # Thin and without outputs: tests/test_nbclean.py checks every committed notebook.
     nb = nbformat.read(NB, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code[0].metadata.get("tags") == ["parameters"]
-    for line in code[0].source.splitlines():  # plain `name = literal` lines
-        name, _, value = line.partition(" = ")
-        assert name.isidentifier() and value
-        compile(value, "<parameter>", "eval")
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert not any(line.lstrip().startswith(("def ", "class "))
-                   for c in code for line in c.source.splitlines())
     assert sum(c.cell_type == "markdown" for c in nb.cells) >= len(code) - 1
 
 
